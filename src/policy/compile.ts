@@ -1,0 +1,200 @@
+// Compiles a validated document once into indexes so a decision only looks at policies that can
+// match: grouped by tool, exact actions in a hash map, prefix patterns in a character trie, and
+// any-action policies split by the agents they are restricted to. Every list keeps the evaluation
+// order (policy.md step 1), so the first match in a list is that list's answer.
+import { parsePointer, type CompiledArgumentCondition, type CompiledMatcher } from './matchers.ts';
+import { parsePattern, type Pattern } from './pattern.ts';
+import { compileAnchoredRegex } from './regex-safety.ts';
+import { ALL_RISKS, RISK_RANK, riskBit } from './risk.ts';
+import { RISK_LEVELS, type KillSwitch, type Matcher, type Mode, type Policy, type PolicyDocument, type Tool } from './types.ts';
+
+export interface CompiledPolicy {
+  /** Position in evaluation order: lower is considered first. */
+  rank: number;
+  policy: Policy;
+  mode: Mode;
+  action: Pattern;
+  toolName: string | undefined;
+  toolNamePattern: Pattern | undefined;
+  resourceType: string | undefined;
+  /** Bit set of the risk levels this policy accepts; `hasRiskFilter` false means any (or none). */
+  riskMask: number;
+  hasRiskFilter: boolean;
+  /** Agents the policy is restricted to (allowedAgents ∩ blockedAgents), or null for all. */
+  agents: ReadonlySet<string> | null;
+  args: CompiledArgumentCondition[] | null;
+}
+
+interface TrieNode {
+  children: Map<number, TrieNode> | null;
+  policies: CompiledPolicy[] | null;
+}
+
+export interface ToolIndex {
+  exact: Map<string, CompiledPolicy[]>;
+  prefixes: TrieNode;
+  anyAction: CompiledPolicy[];
+  anyActionByAgent: Map<string, CompiledPolicy[]>;
+  /** All policies of the tool in order, for explain and listing. */
+  ordered: CompiledPolicy[];
+}
+
+export interface CompiledPolicySet {
+  version: string | null;
+  killSwitch: KillSwitch;
+  byTool: Map<Tool, ToolIndex>;
+  /** Every enabled policy in evaluation order (explanations walk this). */
+  ordered: CompiledPolicy[];
+  size: number;
+}
+
+const MODE_STRICTNESS: Record<Mode, number> = { block: 0, require_approval: 1, allow: 2 };
+
+/** policy.md step 1: priority ascending; ties: block, then require_approval, then allow; then document order. */
+export function compareEvaluationOrder(a: Policy, b: Policy): number {
+  return a.priority - b.priority || MODE_STRICTNESS[a.mode] - MODE_STRICTNESS[b.mode] || a.index - b.index;
+}
+
+export function compilePolicy(policy: Policy, rank: number): CompiledPolicy {
+  const action = mustPattern(policy.actionPattern);
+  const conditions = policy.conditions ?? {};
+  let riskMask = ALL_RISKS;
+  let hasRiskFilter = false;
+  if (policy.riskLevel) {
+    riskMask &= riskBit(policy.riskLevel);
+    hasRiskFilter = true;
+  }
+  if (conditions.minRiskLevel || conditions.maxRiskLevel) {
+    const min = RISK_RANK[conditions.minRiskLevel ?? 'low'];
+    const max = RISK_RANK[conditions.maxRiskLevel ?? 'critical'];
+    let mask = 0;
+    for (const level of RISK_LEVELS) if (RISK_RANK[level] >= min && RISK_RANK[level] <= max) mask |= riskBit(level);
+    riskMask &= mask;
+    hasRiskFilter = true;
+  }
+  const agents = intersectAgents(conditions.allowedAgents, conditions.blockedAgents);
+  const args = conditions.arguments
+    ? Object.entries(conditions.arguments).map(([pointer, m]) => compileArgumentCondition(pointer, m))
+    : null;
+  return {
+    rank,
+    policy,
+    mode: policy.mode,
+    action,
+    toolName: policy.toolName,
+    toolNamePattern: policy.toolNamePattern === undefined ? undefined : mustPattern(policy.toolNamePattern),
+    resourceType: policy.resourceType,
+    riskMask,
+    hasRiskFilter,
+    agents,
+    args,
+  };
+}
+
+function intersectAgents(allowed: string[] | undefined, blocked: string[] | undefined): Set<string> | null {
+  if (!allowed && !blocked) return null;
+  if (!allowed || !blocked) return new Set(allowed ?? blocked);
+  const other = new Set(blocked);
+  return new Set(allowed.filter((a) => other.has(a)));
+}
+
+function mustPattern(text: string): Pattern {
+  const p = parsePattern(text);
+  // The validator rejects these; reaching here means a document bypassed it.
+  if ('error' in p) throw new Error(p.error);
+  return p;
+}
+
+function compileArgumentCondition(pointer: string, m: Matcher): CompiledArgumentCondition {
+  const tokens = parsePointer(pointer);
+  if (!Array.isArray(tokens)) throw new Error(tokens.error);
+  let matcher: CompiledMatcher;
+  if ('equals' in m) matcher = { kind: 'equals', value: m.equals };
+  else if ('oneOf' in m) matcher = { kind: 'oneOf', values: m.oneOf };
+  else if ('prefix' in m) matcher = { kind: 'prefix', prefix: m.prefix };
+  else if ('exists' in m) matcher = { kind: 'exists', exists: m.exists };
+  else {
+    const check = compileAnchoredRegex(m.regex);
+    if (!check.ok) throw new Error(check.message);
+    matcher = { kind: 'regex', regex: check.regex, source: m.regex };
+  }
+  return { pointer, tokens, matcher };
+}
+
+/**
+ * The narrowest thing every matching action must satisfy: for MCP the action is the tool name, so
+ * `toolName` and `toolNamePattern` constrain the same string as `actionPattern`.
+ */
+function indexKey(cp: CompiledPolicy): Pattern {
+  const candidates: Pattern[] = [cp.action];
+  if (cp.toolName !== undefined) candidates.push({ kind: 'exact', value: cp.toolName });
+  if (cp.toolNamePattern) candidates.push(cp.toolNamePattern);
+  const exact = candidates.find((p) => p.kind === 'exact');
+  if (exact) return exact;
+  const prefixes = candidates.filter((p): p is { kind: 'prefix'; prefix: string } => p.kind === 'prefix');
+  if (prefixes.length > 0) return prefixes.reduce((a, b) => (b.prefix.length > a.prefix.length ? b : a));
+  return { kind: 'any' };
+}
+
+function push<K>(map: Map<K, CompiledPolicy[]>, key: K, cp: CompiledPolicy): void {
+  const list = map.get(key);
+  if (list) list.push(cp);
+  else map.set(key, [cp]);
+}
+
+function insertPrefix(root: TrieNode, prefix: string, cp: CompiledPolicy): void {
+  let node = root;
+  for (let i = 0; i < prefix.length; i++) {
+    const code = prefix.charCodeAt(i);
+    node.children ??= new Map();
+    let next = node.children.get(code);
+    if (!next) {
+      next = { children: null, policies: null };
+      node.children.set(code, next);
+    }
+    node = next;
+  }
+  (node.policies ??= []).push(cp);
+}
+
+export function compilePolicySet(doc: PolicyDocument): CompiledPolicySet {
+  const ordered = doc.policies
+    .filter((p) => p.enabled)
+    .sort(compareEvaluationOrder)
+    .map((p, rank) => compilePolicy(p, rank));
+  const byTool = new Map<Tool, ToolIndex>();
+  for (const cp of ordered) {
+    let index = byTool.get(cp.policy.tool);
+    if (!index) {
+      index = { exact: new Map(), prefixes: { children: null, policies: null }, anyAction: [], anyActionByAgent: new Map(), ordered: [] };
+      byTool.set(cp.policy.tool, index);
+    }
+    index.ordered.push(cp);
+    const key = indexKey(cp);
+    if (key.kind === 'exact') push(index.exact, key.value, cp);
+    else if (key.kind === 'prefix') insertPrefix(index.prefixes, key.prefix, cp);
+    // blockedAgents policies stay in the shared list: the bridge must see them for every agent
+    // (decide.ts, blockedAgentsUnsettled).
+    else if (cp.agents !== null && !cp.policy.conditions?.blockedAgents) for (const agent of cp.agents) push(index.anyActionByAgent, agent, cp);
+    else index.anyAction.push(cp);
+  }
+  return { version: doc.version, killSwitch: doc.killSwitch, byTool, ordered, size: ordered.length };
+}
+
+/** The lists that can hold a match for (action, agent), each in evaluation order. */
+export function candidateLists(index: ToolIndex, action: string, agent: string): CompiledPolicy[][] {
+  const lists: CompiledPolicy[][] = [];
+  const exact = index.exact.get(action);
+  if (exact) lists.push(exact);
+  let node: TrieNode | undefined = index.prefixes;
+  if (node.policies) lists.push(node.policies);
+  for (let i = 0; i < action.length && node.children; i++) {
+    node = node.children.get(action.charCodeAt(i));
+    if (!node) break;
+    if (node.policies) lists.push(node.policies);
+  }
+  const byAgent = index.anyActionByAgent.get(agent);
+  if (byAgent) lists.push(byAgent);
+  if (index.anyAction.length > 0) lists.push(index.anyAction);
+  return lists;
+}

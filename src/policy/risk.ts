@@ -1,0 +1,23 @@
+// MCP risk inference: the heuristic Sentrail's own CLI mirrors from the hosted gate (policy.md),
+// exactly these regexes, in this order, on the lower-cased tool name.
+import type { RiskLevel } from './types.ts';
+
+const HIGH = /delete|destroy|drop|remove|\brm\b|truncate|purge/;
+const MEDIUM = /create|update|write|post|send|merge|deploy|push|exec|run/;
+const LOW = /^(get|list|read|search|fetch|describe|show)/;
+
+export function inferMcpRisk(toolName: string): RiskLevel {
+  const name = toolName.toLowerCase();
+  if (HIGH.test(name)) return 'high';
+  if (MEDIUM.test(name)) return 'medium';
+  if (LOW.test(name)) return 'low';
+  return 'medium';
+}
+
+export const RISK_RANK: Readonly<Record<RiskLevel, number>> = { low: 0, medium: 1, high: 2, critical: 3 };
+
+/** Bit set of risk levels (bit = rank): lets a decision test a policy's risk filter in one AND. */
+export const ALL_RISKS = 0b1111;
+export function riskBit(level: RiskLevel): number {
+  return 1 << RISK_RANK[level];
+}
