@@ -1,0 +1,23 @@
+// Bundles the CLI into dist/ with esbuild: one entry, lazily imported commands as separate chunks,
+// so `sentrail bridge` under npx loads only the bridge's code.
+import { build } from 'esbuild';
+import { readFile, rm } from 'node:fs/promises';
+
+const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+await rm(new URL('../dist', import.meta.url), { recursive: true, force: true });
+await build({
+  entryPoints: { cli: 'src/cli/main.ts' },
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: false,
+  legalComments: 'none',
+  chunkNames: 'chunks/[name]-[hash]',
+  define: { __SENTRAIL_VERSION__: JSON.stringify(pkg.version) },
+  // CommonJS dependencies bundled into ESM need a require for Node built-ins.
+  banner: { js: "import { createRequire as __sentrailCreateRequire } from 'node:module'; const require = __sentrailCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});

@@ -1,0 +1,99 @@
+// The `sentrail` program: parses flags into an options object and calls one function per command.
+// Commands are imported lazily so each invocation loads only what it runs (the bridge must start
+// fast under `npx`).
+import { Command, CommanderError, Option } from 'commander';
+import { CliError } from './errors.ts';
+import { ExitCode } from './exit-codes.ts';
+
+declare const __SENTRAIL_VERSION__: string | undefined;
+export const VERSION = typeof __SENTRAIL_VERSION__ === 'string' ? __SENTRAIL_VERSION__ : '0.0.0-dev';
+
+type Action = () => Promise<number>;
+
+export function buildProgram(run: (action: Action) => void): Command {
+  const program = new Command('sentrail')
+    .description('Sentrail from the command line: the MCP bridge to your Sentrail gate, login, and policy-as-code checks.')
+    .version(VERSION, '-v, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortSubcommands: false })
+    .exitOverride();
+
+  const policy = program.command('policy').description('check, test and explain Sentrail policies as code').exitOverride();
+  const gateOption = () => new Option('--gate <url>', 'use the cached org policy of this gate when no --policy is given');
+
+  policy
+    .command('check')
+    .description('validate a policy file or folder: schema errors and warnings, as file:line: code: message')
+    .argument('[policy]', 'a policy file or folder (default: the cached org policy)')
+    .addOption(gateOption())
+    .option('--json', 'print the result as JSON')
+    .exitOverride()
+    .action((target: string | undefined, o: { gate?: string; json?: boolean }) =>
+      run(async () => (await import('./policy/check.ts')).runPolicyCheck({ ...o, ...(target ? { policy: target } : {}) })),
+    );
+
+  policy
+    .command('test')
+    .description('run policy test files (*.test.yaml, *.test.yml, *.test.json)')
+    .argument('[paths...]', 'test files or folders to search (default: .)')
+    .option('--policy <path>', 'run every test file against this policy file or folder')
+    .addOption(gateOption())
+    .option('--coverage', 'report policies that no case was decided by')
+    .option('--coverage-threshold <pct>', 'exit 3 when coverage is under this percentage (implies --coverage)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'junit']).default('text'))
+    .exitOverride()
+    .action((paths: string[], o: Record<string, string | boolean | undefined>) =>
+      run(async () => (await import('./policy/test.ts')).runPolicyTest({ paths, ...o })),
+    );
+
+  policy
+    .command('explain')
+    .description('decide one request and show why: the decision and the trace of policies before it')
+    .requiredOption('--action <action>', 'the action; for MCP, the tool name')
+    .option('--tool <tool>', 'github, linear, slack, notion, internal_api or mcp', 'mcp')
+    .option('--agent <id>', 'the agent id (default: unknown)')
+    .option('--risk <level>', 'low, medium, high or critical (MCP: inferred from the name when absent)')
+    .option('--resource-type <type>', 'the resource type')
+    .option('--args <json|@file>', "the tool call's arguments, as JSON or @file")
+    .option('--policy <path>', 'a policy file or folder (default: the cached org policy)')
+    .addOption(gateOption())
+    .option('--json', 'print the explanation as JSON')
+    .exitOverride()
+    .action((o: Record<string, string | boolean | undefined>) =>
+      run(async () => (await import('./policy/explain.ts')).runPolicyExplain(o as never)),
+    );
+
+  return program;
+}
+
+function report(err: unknown): number {
+  if (err instanceof CliError) {
+    process.stderr.write(`sentrail: ${err.message}\n${err.hint ? `${err.hint}\n` : ''}`);
+    return err.exitCode;
+  }
+  if (err instanceof CommanderError) {
+    // help and --version end here too, with exit code 0
+    if (err.exitCode === 0) return ExitCode.OK;
+    return ExitCode.INVALID_INPUT;
+  }
+  const e = err as Error;
+  process.stderr.write(`sentrail: unexpected error: ${e?.message ?? String(err)}\n`);
+  if (process.env.SENTRAIL_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
+  else process.stderr.write('This is a bug in sentrail; run again with SENTRAIL_DEBUG=1 to see where it happened.\n');
+  return ExitCode.FAILURE;
+}
+
+/** Runs the CLI and resolves to the exit code; the bin sets it and does nothing else. */
+export async function main(argv: string[]): Promise<number> {
+  let pending: Promise<number> | null = null;
+  const program = buildProgram((action) => {
+    pending = action();
+  });
+  try {
+    await program.parseAsync(argv);
+    if (pending) return await pending;
+    return ExitCode.OK;
+  } catch (err) {
+    return report(err);
+  }
+}
