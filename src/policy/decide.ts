@@ -195,9 +195,9 @@ export function decideLocally(set: CompiledPolicySet, request: PolicyRequest): L
   const ks = killSwitchDecision(set, req);
   if (ks) return { decision: ks, certainBlock: true };
   const w = walk(set, req, { resourceTypeUnknown: true, blockedAgentsUnsettled: true });
-  const decision = decisionFromWalk(set, req, w);
-  const certainBlock =
-    decision.mode === 'block' && w.match !== null && !w.matchErred && w.firstUncertainRank > w.match.rank;
+  const certainBlock = w.match !== null && w.match.mode === 'block' && !w.matchErred && w.firstUncertainRank > w.match.rank;
+  // The reported decision is always policy.md's; certainty only says whether the bridge may act on it.
+  const decision = decisionFromWalk(set, req, certainBlock ? w : walk(set, req, {}));
   return { decision, certainBlock };
 }
 
