@@ -12,6 +12,8 @@ await build({
   splitting: true,
   format: 'esm',
   platform: 'node',
+  // Prefer ESM builds: some packages (jsonc-parser) ship a UMD `main` whose requires esbuild cannot follow.
+  mainFields: ['module', 'main'],
   target: 'node20',
   sourcemap: false,
   legalComments: 'none',

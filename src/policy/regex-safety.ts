@@ -8,6 +8,9 @@ export type RegexCheck = { ok: true; regex: RegExp } | { ok: false; code: 'inval
 export function compileAnchoredRegex(source: string): RegexCheck {
   let regex: RegExp;
   try {
+    // The source must be a regex on its own: wrapped first, `a)|(.*` would close the wrapper
+    // and match everything.
+    new RegExp(source, 'u');
     regex = new RegExp(`^(?:${source})$`, 'u');
   } catch (err) {
     return { ok: false, code: 'invalid-regex', message: `/${source}/ is not a valid JavaScript regex with the u flag: ${(err as Error).message}` };

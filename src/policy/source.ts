@@ -1,6 +1,7 @@
 // Parses a YAML or JSON text into plain values plus the line of every field, so that validation
 // can work on plain data and still name `file:line`. YAML 1.2, duplicate keys are errors.
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import type { Diagnostic } from './diagnostics.ts';
 
 export interface ParsedSource {
@@ -13,6 +14,8 @@ export interface ParsedSource {
 export type ParseResult =
   | { ok: true; source: ParsedSource }
   | { ok: false; diagnostics: Diagnostic[] };
+
+const MAX_PARSE_ERRORS = 3;
 
 export function fieldPath(parent: string, key: string | number): string {
   if (typeof key === 'number') return `${parent}[${key}]`;
@@ -40,16 +43,20 @@ export function parseSource(text: string, file: string): ParseResult {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { version: '1.2', uniqueKeys: true, prettyErrors: false, lineCounter });
   if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      diagnostics: doc.errors.map((e) => ({
+    // One stray bracket makes the YAML parser report every later token: the first few are the useful ones.
+    const shown = doc.errors.slice(0, MAX_PARSE_ERRORS);
+    const diagnostics: Diagnostic[] = shown.map((e) => ({
         severity: 'error' as const,
         code: e.code === 'DUPLICATE_KEY' ? ('duplicate-key' as const) : ('parse-error' as const),
         file,
         line: e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line,
         message: e.code === 'DUPLICATE_KEY' ? describeDuplicateKey(text, e.pos[0]) : firstLine(e.message),
-      })),
-    };
+      }));
+    if (doc.errors.length > shown.length) {
+      const last = diagnostics[diagnostics.length - 1]!;
+      last.message += ` (and ${doc.errors.length - shown.length} more parse errors after it)`;
+    }
+    return { ok: false, diagnostics };
   }
   let value: unknown;
   try {
@@ -104,11 +111,43 @@ function checkJson(text: string, file: string): Diagnostic | null {
     JSON.parse(text);
     return null;
   } catch (err) {
-    const message = String((err as Error).message);
-    const pos = /position (\d+)/.exec(message);
-    const line = pos ? text.slice(0, Number(pos[1])).split('\n').length : 1;
-    return { severity: 'error', code: 'parse-error', file, line, message: `invalid JSON: ${message}` };
+    // V8's messages often carry no position (single quotes, comments, end of input), so the
+    // position comes from a strict JSON scanner instead.
+    const errors: ParseError[] = [];
+    parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+    const first = errors[0];
+    const offset = first ? first.offset : text.length;
+    const line = text.slice(0, offset).split('\n').length;
+    const what = first ? describeJsonError(first.error) : oneLine(String((err as Error).message));
+    return { severity: 'error', code: 'parse-error', file, line, message: `invalid JSON: ${what}` };
   }
+}
+
+function describeJsonError(code: number): string {
+  const name = printParseErrorCode(code);
+  const readable: Record<string, string> = {
+    InvalidSymbol: 'unexpected character (JSON strings use double quotes; comments are not allowed)',
+    InvalidCommentToken: 'comments are not allowed in JSON',
+    ValueExpected: 'a value was expected',
+    PropertyNameExpected: 'a property name (in double quotes) was expected',
+    ColonExpected: 'a colon was expected',
+    CommaExpected: 'a comma was expected',
+    CloseBraceExpected: 'a closing } was expected',
+    CloseBracketExpected: 'a closing ] was expected',
+    EndOfFileExpected: 'the document should end here',
+    UnexpectedEndOfString: 'a string is not closed',
+    UnexpectedEndOfComment: 'a comment is not closed',
+    InvalidEscapeCharacter: 'invalid escape in a string',
+    InvalidUnicode: 'invalid \\u escape in a string',
+    InvalidCharacter: 'invalid character in a string',
+    UnexpectedEndOfNumber: 'a number is not complete',
+    InvalidNumberFormat: 'invalid number',
+  };
+  return readable[name] ?? name;
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ');
 }
 
 function describeDuplicateKey(text: string, offset: number): string {

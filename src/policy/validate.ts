@@ -100,10 +100,12 @@ interface FilePart {
   version?: { value: string; file: string };
   killSwitch?: { value: KillSwitch; file: string };
   policies: Omit<Policy, 'index'>[];
+  /** The line of each policy's `name` field, where a duplicate name is reported. */
+  nameLines: Map<Omit<Policy, 'index'>, number>;
 }
 
 function validateFile(source: ParsedSource, r: Reporter): FilePart {
-  const part: FilePart = { policies: [] };
+  const part: FilePart = { policies: [], nameLines: new Map() };
   const root = source.value;
   if (!isRecord(root)) {
     r.error(
@@ -130,8 +132,12 @@ function validateFile(source: ParsedSource, r: Reporter): FilePart {
       r.error('wrong-type', 'policies', `policies must be a list, got ${typeName(root.policies)}`);
     } else {
       root.policies.forEach((raw, i) => {
-        const policy = validatePolicy(r, raw, fieldPath('policies', i), source);
-        if (policy) part.policies.push(policy);
+        const path = fieldPath('policies', i);
+        const policy = validatePolicy(r, raw, path, source);
+        if (policy) {
+          part.policies.push(policy);
+          part.nameLines.set(policy, source.lineOf(fieldPath(path, 'name')));
+        }
       });
     }
   }
@@ -362,7 +368,7 @@ export function validateDocument(sources: ParsedSource[]): ValidationResult {
   const policies: Policy[] = [];
   let version: FilePart['version'];
   let killSwitch: FilePart['killSwitch'];
-  const names = new Map<string, Policy>();
+  const names = new Map<string, { file: string; line: number }>();
   for (const source of sources) {
     const r = new Reporter(source);
     const part = validateFile(source, r);
@@ -375,17 +381,17 @@ export function validateDocument(sources: ParsedSource[]): ValidationResult {
       else killSwitch = part.killSwitch;
     }
     for (const p of part.policies) {
-      const policy: Policy = { ...p, index: policies.length };
+      const nameAt = { file: p.location.file, line: part.nameLines.get(p) ?? p.location.line };
       const previous = names.get(p.name);
       if (previous) {
         diagnostics.push({
-          severity: 'error', code: 'duplicate-name', file: p.location.file, line: p.location.line, field: 'name',
-          message: `policy name "${p.name}" is already used at ${previous.location.file}:${previous.location.line}; names must be unique`,
+          severity: 'error', code: 'duplicate-name', file: nameAt.file, line: nameAt.line, field: 'name',
+          message: `policy name "${p.name}" is already used at ${previous.file}:${previous.line}; names must be unique`,
         });
         continue;
       }
-      names.set(p.name, policy);
-      policies.push(policy);
+      names.set(p.name, nameAt);
+      policies.push({ ...p, index: policies.length });
     }
     diagnostics.push(...r.diagnostics);
   }

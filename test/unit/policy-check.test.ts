@@ -83,6 +83,12 @@ describe('errors (exit 2): each names file, line and field', () => {
       assert.deepEqual(codes(d), ['invalid-regex@10'], bad);
     }
   });
+  it('a regex that would close the anchoring group is invalid, never a match-everything', () => {
+    for (const bad of ['acme/sandbox)|(.*', ')(', 'a)|(?:b']) {
+      const d = check(doc(`    conditions:\n      arguments:\n        /q: { regex: ${JSON.stringify(bad)} }\n`));
+      assert.deepEqual(codes(d), ['invalid-regex@10'], bad);
+    }
+  });
   it('regexes with a backreference or a quantified group holding a quantifier are rejected', () => {
     for (const bad of ['(a)\\1', '(?<x>a)\\k<x>', '(a+)+', '(a*)*', '(?:a|b+){2,}', '((ab)*c)+', '(a+)?', '(x+y)*?']) {
       const d = check(doc(`    conditions:\n      arguments:\n        /q: { regex: ${JSON.stringify(bad)} }\n`));
@@ -106,6 +112,31 @@ describe('errors (exit 2): each names file, line and field', () => {
     assert.deepEqual(codes(check('{"policies": [\n  {"name": "a",}\n]}', 'p.json')), ['parse-error@2']);
     assert.deepEqual(codes(check('{"policies": [],\n "policies": []}', 'p.json')), ['duplicate-key@2']);
     assert.deepEqual(check('{\n\t"policies": [\n\t\t{"name": "a", "tool": "mcp", "actionPattern": "x", "mode": "allow", "priority": 1}\n\t]\n}', 'p.json'), []);
+  });
+  it('JSON errors V8 gives no position for still get their line, on one line', () => {
+    const cases: [string, number, RegExp][] = [
+      ['{\n  "policies": [\n    {\n      "name": \'x\'\n    }\n  ]\n}', 4, /double quotes/],
+      ['{\n  "policies": [\n    // a comment\n  ]\n}', 3, /comments are not allowed/],
+      ['{\n  "policies": [\n    {"name": "x"', 3, /expected|not closed/],
+    ];
+    for (const [text, line, message] of cases) {
+      const d = check(text, 'p.json');
+      assert.equal(d.length, 1);
+      assert.equal(d[0]!.line, line, text);
+      assert.match(d[0]!.message, message);
+      assert.doesNotMatch(d[0]!.message, /\n/);
+    }
+  });
+  it('a YAML error cascade is cut to the first few', () => {
+    const d = check('policies:\n  - ]\n' + '  - { name: a, tool: mcp }\n'.repeat(50));
+    assert.ok(d.length <= 3, `${d.length} errors`);
+  });
+  it('a duplicate name is reported on the line of its name field, in YAML and JSON', () => {
+    const yaml = check('policies:\n  - tool: mcp\n    actionPattern: x\n    name: same\n    mode: allow\n    priority: 1\n  - tool: mcp\n    actionPattern: y\n    name: same\n    mode: allow\n    priority: 1\n');
+    assert.deepEqual(codes(yaml), ['duplicate-name@9']);
+    assert.match(yaml[0]!.message, /already used at policy\.yaml:4/);
+    const json = check('{"policies": [\n  {\n    "name": "same", "tool": "mcp", "actionPattern": "x", "mode": "allow", "priority": 1\n  },\n  {\n    "tool": "mcp",\n    "name": "same", "actionPattern": "x", "mode": "allow", "priority": 1\n  }\n]}', 'p.json');
+    assert.deepEqual(codes(json), ['duplicate-name@7']);
   });
   it('collects every error rather than stopping at the first', () => {
     const d = check('policies:\n  - { name: a, tool: jira, actionPattern: x, mode: allow, priority: 1 }\n  - { name: b, tool: mcp, actionPattern: "x*y", mode: allow, priority: 1 }\n  - { name: c, tool: mcp, actionPattern: x, mode: allow }\n');
