@@ -22,6 +22,9 @@ export interface CompiledPolicy {
   hasRiskFilter: boolean;
   /** Agents the policy is restricted to (allowedAgents ∩ blockedAgents), or null for all. */
   agents: ReadonlySet<string> | null;
+  /** allowedAgents alone: what still rules a policy out where blockedAgents is unsettled (bridge). */
+  allowedAgents: ReadonlySet<string> | null;
+  hasBlockedAgents: boolean;
   args: CompiledArgumentCondition[] | null;
 }
 
@@ -30,11 +33,31 @@ interface TrieNode {
   policies: CompiledPolicy[] | null;
 }
 
+/** Index of `*` policies narrowed by one argument pointer: by value (equals/oneOf) or by prefix. */
+export interface ArgumentIndex {
+  pointer: string;
+  tokens: string[];
+  /** JSON primitives as Map keys: SameValueZero keeps 1 and "1" apart, as JSON equality does. */
+  byValue: Map<unknown, CompiledPolicy[]>;
+  byPrefix: TrieNode;
+}
+
+/** Request risk as a list index: 0..3 for low..critical, 4 for "no risk level". */
+export const NO_RISK = 4;
+
 export interface ToolIndex {
   exact: Map<string, CompiledPolicy[]>;
   prefixes: TrieNode;
-  anyAction: CompiledPolicy[];
+  /** `*` policies restricted to agents (allowedAgents only), per agent. */
   anyActionByAgent: Map<string, CompiledPolicy[]>;
+  /** `*` policies narrowed by an argument value or prefix, per pointer. */
+  argumentIndexes: ArgumentIndex[];
+  /** Every argument-indexed policy, in order: scanned when the arguments are unknown (listing). */
+  argumentIndexed: CompiledPolicy[];
+  /** The other `*` policies, per request risk (a policy is in every list its risk filter allows). */
+  anyActionByRisk: CompiledPolicy[][];
+  /** Memo: action → the exact and prefix lists that can hold its match (pure; bounded). */
+  patternLists: Map<string, CompiledPolicy[][]>;
   /** All policies of the tool in order, for explain and listing. */
   ordered: CompiledPolicy[];
 }
@@ -87,6 +110,8 @@ export function compilePolicy(policy: Policy, rank: number): CompiledPolicy {
     riskMask,
     hasRiskFilter,
     agents,
+    allowedAgents: conditions.allowedAgents ? new Set(conditions.allowedAgents) : null,
+    hasBlockedAgents: conditions.blockedAgents !== undefined,
     args,
   };
 }
@@ -157,6 +182,41 @@ function insertPrefix(root: TrieNode, prefix: string, cp: CompiledPolicy): void 
   (node.policies ??= []).push(cp);
 }
 
+function isPrimitive(v: unknown): boolean {
+  return v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+}
+
+/** The argument condition a `*` policy is indexed by: an equals/oneOf of primitives, else a prefix. */
+function argumentKey(cp: CompiledPolicy): CompiledArgumentCondition | null {
+  if (cp.args === null) return null;
+  const byValue = cp.args.find(
+    (c) => (c.matcher.kind === 'equals' && isPrimitive(c.matcher.value)) || (c.matcher.kind === 'oneOf' && c.matcher.values.every(isPrimitive)),
+  );
+  return byValue ?? cp.args.find((c) => c.matcher.kind === 'prefix') ?? null;
+}
+
+function argumentIndexFor(index: ToolIndex, cond: CompiledArgumentCondition): ArgumentIndex {
+  let ai = index.argumentIndexes.find((a) => a.pointer === cond.pointer);
+  if (!ai) {
+    ai = { pointer: cond.pointer, tokens: cond.tokens, byValue: new Map(), byPrefix: { children: null, policies: null } };
+    index.argumentIndexes.push(ai);
+  }
+  return ai;
+}
+
+function newToolIndex(): ToolIndex {
+  return {
+    exact: new Map(),
+    prefixes: { children: null, policies: null },
+    anyActionByAgent: new Map(),
+    argumentIndexes: [],
+    argumentIndexed: [],
+    anyActionByRisk: [[], [], [], [], []],
+    patternLists: new Map(),
+    ordered: [],
+  };
+}
+
 export function compilePolicySet(doc: PolicyDocument): CompiledPolicySet {
   const ordered = doc.policies
     .filter((p) => p.enabled)
@@ -166,35 +226,64 @@ export function compilePolicySet(doc: PolicyDocument): CompiledPolicySet {
   for (const cp of ordered) {
     let index = byTool.get(cp.policy.tool);
     if (!index) {
-      index = { exact: new Map(), prefixes: { children: null, policies: null }, anyAction: [], anyActionByAgent: new Map(), ordered: [] };
+      index = newToolIndex();
       byTool.set(cp.policy.tool, index);
     }
     index.ordered.push(cp);
     const key = indexKey(cp);
-    if (key.kind === 'exact') push(index.exact, key.value, cp);
-    else if (key.kind === 'prefix') insertPrefix(index.prefixes, key.prefix, cp);
-    // blockedAgents policies stay in the shared list: the bridge must see them for every agent
-    // (decide.ts, blockedAgentsUnsettled).
-    else if (cp.agents !== null && !cp.policy.conditions?.blockedAgents) for (const agent of cp.agents) push(index.anyActionByAgent, agent, cp);
-    else index.anyAction.push(cp);
+    if (key.kind === 'exact') {
+      push(index.exact, key.value, cp);
+      continue;
+    }
+    if (key.kind === 'prefix') {
+      insertPrefix(index.prefixes, key.prefix, cp);
+      continue;
+    }
+    // blockedAgents policies stay out of the per-agent lists: the bridge must see them for every
+    // agent (decide.ts, blockedAgentsUnsettled).
+    if (cp.agents !== null && !cp.policy.conditions?.blockedAgents) {
+      for (const agent of cp.agents) push(index.anyActionByAgent, agent, cp);
+      continue;
+    }
+    const arg = cp.policy.conditions?.blockedAgents ? null : argumentKey(cp);
+    if (arg) {
+      const ai = argumentIndexFor(index, arg);
+      if (arg.matcher.kind === 'equals') push(ai.byValue, arg.matcher.value, cp);
+      else if (arg.matcher.kind === 'oneOf') for (const v of new Set(arg.matcher.values)) push(ai.byValue, v, cp);
+      else if (arg.matcher.kind === 'prefix') insertPrefix(ai.byPrefix, arg.matcher.prefix, cp);
+      index.argumentIndexed.push(cp);
+      continue;
+    }
+    for (let risk = 0; risk < 4; risk++) if (!cp.hasRiskFilter || (cp.riskMask & (1 << risk)) !== 0) index.anyActionByRisk[risk]!.push(cp);
+    if (!cp.hasRiskFilter) index.anyActionByRisk[NO_RISK]!.push(cp);
   }
   return { version: doc.version, killSwitch: doc.killSwitch, byTool, ordered, size: ordered.length };
 }
 
-/** The lists that can hold a match for (action, agent), each in evaluation order. */
-export function candidateLists(index: ToolIndex, action: string, agent: string): CompiledPolicy[][] {
-  const lists: CompiledPolicy[][] = [];
-  const exact = index.exact.get(action);
-  if (exact) lists.push(exact);
-  let node: TrieNode | undefined = index.prefixes;
-  if (node.policies) lists.push(node.policies);
-  for (let i = 0; i < action.length && node.children; i++) {
-    node = node.children.get(action.charCodeAt(i));
-    if (!node) break;
-    if (node.policies) lists.push(node.policies);
+/** Walks a prefix trie along `value`, adding every list on the way. */
+export function collectPrefixLists(root: TrieNode, value: string, out: CompiledPolicy[][]): void {
+  let node: TrieNode | undefined = root;
+  if (node.policies) out.push(node.policies);
+  for (let i = 0; i < value.length && node.children; i++) {
+    node = node.children.get(value.charCodeAt(i));
+    if (!node) return;
+    if (node.policies) out.push(node.policies);
   }
-  const byAgent = index.anyActionByAgent.get(agent);
-  if (byAgent) lists.push(byAgent);
-  if (index.anyAction.length > 0) lists.push(index.anyAction);
+}
+
+const PATTERN_MEMO_LIMIT = 4096;
+
+/** The exact and prefix lists that can hold a match for `action`, each in evaluation order. */
+export function patternListsFor(index: ToolIndex, action: string): CompiledPolicy[][] {
+  let lists = index.patternLists.get(action);
+  if (lists === undefined) {
+    lists = [];
+    const exact = index.exact.get(action);
+    if (exact) lists.push(exact);
+    collectPrefixLists(index.prefixes, action, lists);
+    // Bounded: tool names repeat, but a hostile caller must not grow it without end.
+    if (index.patternLists.size >= PATTERN_MEMO_LIMIT) index.patternLists.clear();
+    index.patternLists.set(action, lists);
+  }
   return lists;
 }

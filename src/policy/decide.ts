@@ -1,9 +1,9 @@
 // Decisions: pure functions of (compiled policy set, request). policy.md, "The request and the
 // decision", "What the bridge may decide alone" and "Listing".
-import { candidateLists, type CompiledPolicy, type CompiledPolicySet } from './compile.ts';
-import { describeMatcher, resolvePointer, testMatcher } from './matchers.ts';
+import { NO_RISK, patternListsFor, type ArgumentIndex, type CompiledPolicy, type CompiledPolicySet } from './compile.ts';
+import { describeMatcher, MISSING, resolvePointer, testMatcher } from './matchers.ts';
 import { describePattern, matchesPattern } from './pattern.ts';
-import { inferMcpRisk, riskBit } from './risk.ts';
+import { inferMcpRisk, RISK_RANK, riskBit } from './risk.ts';
 import type { DecideContext, Decision, Explanation, PolicyRequest, RiskLevel, Tool, TraceEntry } from './types.ts';
 
 /** Outcome of testing one policy against one request. */
@@ -22,6 +22,8 @@ interface NormalizedRequest {
   risk: RiskLevel | null;
   /** riskBit(risk), or 0 when the request has no risk level. */
   riskBit: number;
+  /** RISK_RANK[risk], or NO_RISK: which of a tool's per-risk lists applies. */
+  riskIndex: number;
   resourceType: string | undefined;
   args: unknown;
   hasArgs: boolean;
@@ -48,6 +50,7 @@ function normalize(request: PolicyRequest): NormalizedRequest {
     agent: request.agent ?? 'unknown',
     risk,
     riskBit: risk === null ? 0 : riskBit(risk),
+    riskIndex: risk === null ? NO_RISK : RISK_RANK[risk],
     resourceType: request.resourceType,
     args: request.arguments ?? {},
     hasArgs: request.arguments !== undefined,
@@ -57,7 +60,11 @@ function normalize(request: PolicyRequest): NormalizedRequest {
 // Reasons carry the text after `Policy "<name>"` so that the bridge can build its block message.
 
 function check(cp: CompiledPolicy, req: NormalizedRequest, ctx: DecideContext, errors: string[] | null): Outcome {
-  if (cp.agents !== null && !cp.agents.has(req.agent) && !(ctx.blockedAgentsUnsettled && cp.policy.conditions?.blockedAgents)) return NO_MATCH;
+  if (cp.agents !== null && !cp.agents.has(req.agent)) {
+    // Where blockedAgents is unsettled (the bridge), only allowedAgents can rule the policy out.
+    if (!(ctx.blockedAgentsUnsettled && cp.hasBlockedAgents)) return NO_MATCH;
+    if (cp.allowedAgents !== null && !cp.allowedAgents.has(req.agent)) return NO_MATCH;
+  }
   if (cp.hasRiskFilter && (cp.riskMask & req.riskBit) === 0) return NO_MATCH;
   if (!matchesPattern(cp.action, req.action)) return NO_MATCH;
   if (cp.toolName !== undefined && cp.toolName !== req.action) return NO_MATCH;
@@ -65,7 +72,7 @@ function check(cp: CompiledPolicy, req: NormalizedRequest, ctx: DecideContext, e
   let unknown = false;
   // Sentrail's docs disagree on blockedAgents (policy.md: "applies only to these agents"; the
   // hosted engine page: "does not include the agent"), so the bridge never rests a block on it.
-  if (ctx.blockedAgentsUnsettled && cp.policy.conditions?.blockedAgents) unknown = true;
+  if (ctx.blockedAgentsUnsettled && cp.hasBlockedAgents) unknown = true;
   if (cp.resourceType !== undefined) {
     if (ctx.resourceTypeUnknown) unknown = true;
     else if (cp.resourceType !== req.resourceType) return NO_MATCH;
@@ -88,44 +95,79 @@ interface Walk {
   match: CompiledPolicy | null;
   /** The match counts only because its evaluation erred (errors never widen access). */
   matchErred: boolean;
+  /** Rank of the match so far: lists stop scanning past it. */
+  best: number;
   /** Lowest rank of a non-block policy that could not be evaluated: a block after it is uncertain. */
   firstUncertainRank: number;
   /** An allow policy before the match that erred and was skipped. */
   skippedError: { policy: CompiledPolicy; error: string } | null;
 }
 
-function walk(set: CompiledPolicySet, req: NormalizedRequest, ctx: DecideContext): Walk {
-  const result: Walk = { match: null, matchErred: false, firstUncertainRank: Infinity, skippedError: null };
-  const index = set.byTool.get(req.tool);
-  if (!index) return result;
-  const lists = candidateLists(index, req.action, req.agent);
-  let best = Infinity;
+function evaluationErrorOf(cp: CompiledPolicy, req: NormalizedRequest): string {
   const errors: string[] = [];
-  // Each list is in evaluation order, so the first match of each list is a candidate, and the
-  // lowest-ranked candidate wins; a list stops as soon as it passes the best rank found so far.
-  for (const list of lists) {
-    for (let i = 0; i < list.length; i++) {
-      const cp = list[i]!;
-      if (cp.rank >= best) break;
-      errors.length = 0;
-      const outcome = check(cp, req, ctx, errors);
-      if (outcome === NO_MATCH) continue;
-      if (outcome === MATCH || (outcome === ERROR && cp.mode !== 'allow')) {
-        best = cp.rank;
-        result.match = cp;
-        result.matchErred = outcome === ERROR;
-        break;
-      }
-      if (outcome === ERROR) {
-        if (!result.skippedError || cp.rank < result.skippedError.policy.rank) result.skippedError = { policy: cp, error: errors[0] ?? 'evaluation error' };
-        continue;
-      }
-      // UNKNOWN: cannot be ruled in or out here.
-      if (cp.mode !== 'block' && cp.rank < result.firstUncertainRank) result.firstUncertainRank = cp.rank;
+  check(cp, req, {}, errors);
+  return errors[0] ?? 'evaluation error';
+}
+
+/**
+ * Scans one candidate list (in evaluation order) until its first match, or until it passes the
+ * best rank found so far in other lists: the lowest-ranked match over all lists is the decision.
+ */
+function scan(list: readonly CompiledPolicy[], req: NormalizedRequest, ctx: DecideContext, w: Walk): void {
+  for (let i = 0; i < list.length; i++) {
+    const cp = list[i]!;
+    if (cp.rank >= w.best) return;
+    const outcome = check(cp, req, ctx, null);
+    if (outcome === NO_MATCH) continue;
+    if (outcome === MATCH || (outcome === ERROR && cp.mode !== 'allow')) {
+      w.best = cp.rank;
+      w.match = cp;
+      w.matchErred = outcome === ERROR;
+      return;
+    }
+    if (outcome === ERROR) {
+      if (!w.skippedError || cp.rank < w.skippedError.policy.rank) w.skippedError = { policy: cp, error: evaluationErrorOf(cp, req) };
+      continue;
+    }
+    // UNKNOWN: cannot be ruled in or out here.
+    if (cp.mode !== 'block' && cp.rank < w.firstUncertainRank) w.firstUncertainRank = cp.rank;
+  }
+}
+
+function scanArgumentIndex(ai: ArgumentIndex, req: NormalizedRequest, ctx: DecideContext, w: Walk): void {
+  const value = resolvePointer(req.args, ai.tokens);
+  // The indexed condition is equals/oneOf/prefix: an absent value fails it, so none can match.
+  if (value === MISSING) return;
+  if (value === null || typeof value !== 'object') {
+    const list = ai.byValue.get(value);
+    if (list) scan(list, req, ctx, w);
+  }
+  if (typeof value === 'string') {
+    let node: typeof ai.byPrefix | undefined = ai.byPrefix;
+    if (node.policies) scan(node.policies, req, ctx, w);
+    for (let i = 0; i < value.length && node.children; i++) {
+      node = node.children.get(value.charCodeAt(i));
+      if (!node) break;
+      if (node.policies) scan(node.policies, req, ctx, w);
     }
   }
-  if (result.skippedError && result.match && result.skippedError.policy.rank > result.match.rank) result.skippedError = null;
-  return result;
+}
+
+function walk(set: CompiledPolicySet, req: NormalizedRequest, ctx: DecideContext): Walk {
+  const w: Walk = { match: null, matchErred: false, best: Infinity, firstUncertainRank: Infinity, skippedError: null };
+  const index = set.byTool.get(req.tool);
+  if (!index) return w;
+  const lists = patternListsFor(index, req.action);
+  for (let i = 0; i < lists.length; i++) scan(lists[i]!, req, ctx, w);
+  const byAgent = index.anyActionByAgent.get(req.agent);
+  if (byAgent) scan(byAgent, req, ctx, w);
+  scan(index.anyActionByRisk[req.riskIndex]!, req, ctx, w);
+  if (index.argumentIndexes.length > 0) {
+    if (ctx.argumentsUnknown) scan(index.argumentIndexed, req, ctx, w);
+    else for (let i = 0; i < index.argumentIndexes.length; i++) scanArgumentIndex(index.argumentIndexes[i]!, req, ctx, w);
+  }
+  if (w.skippedError && w.match && w.skippedError.policy.rank > w.match.rank) w.skippedError = null;
+  return w;
 }
 
 function killSwitchDecision(set: CompiledPolicySet, req: NormalizedRequest): Decision | null {
@@ -162,9 +204,7 @@ function decisionFromWalk(set: CompiledPolicySet, req: NormalizedRequest, w: Wal
   let reason = `Policy "${p.name}" matched${note}`;
   let evaluationError: string | undefined = w.skippedError?.error;
   if (w.matchErred) {
-    const errors: string[] = [];
-    check(w.match, req, {}, errors);
-    evaluationError = errors[0] ?? 'evaluation error';
+    evaluationError = evaluationErrorOf(w.match, req);
     reason = `Policy "${p.name}" could not be evaluated (${evaluationError}) and counts as matched because its mode is ${p.mode}: errors never widen access`;
   }
   return {
