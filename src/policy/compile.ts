@@ -40,6 +40,9 @@ export interface ArgumentIndex {
   /** JSON primitives as Map keys: SameValueZero keeps 1 and "1" apart, as JSON equality does. */
   byValue: Map<unknown, CompiledPolicy[]>;
   byPrefix: TrieNode;
+  /** Rank of its first policy: once a better match is found, the index is skipped whole. */
+  minRank: number;
+  hasPrefixes: boolean;
 }
 
 /** Request risk as a list index: 0..3 for low..critical, 4 for "no risk level". */
@@ -198,7 +201,7 @@ function argumentKey(cp: CompiledPolicy): CompiledArgumentCondition | null {
 function argumentIndexFor(index: ToolIndex, cond: CompiledArgumentCondition): ArgumentIndex {
   let ai = index.argumentIndexes.find((a) => a.pointer === cond.pointer);
   if (!ai) {
-    ai = { pointer: cond.pointer, tokens: cond.tokens, byValue: new Map(), byPrefix: { children: null, policies: null } };
+    ai = { pointer: cond.pointer, tokens: cond.tokens, byValue: new Map(), byPrefix: { children: null, policies: null }, minRank: Infinity, hasPrefixes: false };
     index.argumentIndexes.push(ai);
   }
   return ai;
@@ -248,9 +251,13 @@ export function compilePolicySet(doc: PolicyDocument): CompiledPolicySet {
     const arg = cp.policy.conditions?.blockedAgents ? null : argumentKey(cp);
     if (arg) {
       const ai = argumentIndexFor(index, arg);
+      ai.minRank = Math.min(ai.minRank, cp.rank);
       if (arg.matcher.kind === 'equals') push(ai.byValue, arg.matcher.value, cp);
       else if (arg.matcher.kind === 'oneOf') for (const v of new Set(arg.matcher.values)) push(ai.byValue, v, cp);
-      else if (arg.matcher.kind === 'prefix') insertPrefix(ai.byPrefix, arg.matcher.prefix, cp);
+      else if (arg.matcher.kind === 'prefix') {
+        insertPrefix(ai.byPrefix, arg.matcher.prefix, cp);
+        ai.hasPrefixes = true;
+      }
       index.argumentIndexed.push(cp);
       continue;
     }

@@ -135,6 +135,7 @@ function scan(list: readonly CompiledPolicy[], req: NormalizedRequest, ctx: Deci
 }
 
 function scanArgumentIndex(ai: ArgumentIndex, req: NormalizedRequest, ctx: DecideContext, w: Walk): void {
+  if (ai.minRank >= w.best) return;
   const value = resolvePointer(req.args, ai.tokens);
   // The indexed condition is equals/oneOf/prefix: an absent value fails it, so none can match.
   if (value === MISSING) return;
@@ -142,7 +143,7 @@ function scanArgumentIndex(ai: ArgumentIndex, req: NormalizedRequest, ctx: Decid
     const list = ai.byValue.get(value);
     if (list) scan(list, req, ctx, w);
   }
-  if (typeof value === 'string') {
+  if (typeof value === 'string' && ai.hasPrefixes) {
     let node: typeof ai.byPrefix | undefined = ai.byPrefix;
     if (node.policies) scan(node.policies, req, ctx, w);
     for (let i = 0; i < value.length && node.children; i++) {
