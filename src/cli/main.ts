@@ -63,6 +63,34 @@ export function buildProgram(run: (action: Action) => void): Command {
       run(async () => (await import('./policy/explain.ts')).runPolicyExplain(o as never)),
     );
 
+  program
+    .command('bridge')
+    .description('the stdio MCP server Claude Code launches: relays to your Sentrail gate, with the org policy as a local first check')
+    .option('--gate <url>', 'the gate URL (e.g. https://<ref>.supabase.co/functions/v1/mcp-gate/sse), or any MCP HTTP endpoint')
+    .option('--cloud-url <url>', 'the base the other gate endpoints hang off (default: the gate URL up to /mcp-gate)')
+    .option('--agent <id>', 'the X-Agent-Id to send (default: SENTRAIL_AGENT_ID, else the client name from initialize)')
+    .option('--policy <file>', 'use this policy file as the first check instead of pulling the org policy')
+    .addOption(new Option('--transport <kind>', 'how to reach the gate').choices(['auto', 'http', 'sse']).default('auto'))
+    .option('--allow-http', 'allow plain http:// to a non-loopback gate')
+    .option('--log-file <path>', 'where to write the log (default: in the OS state folder)')
+    .addOption(new Option('--log-level <level>', 'log detail').choices(['error', 'warn', 'info', 'debug']).default('info'))
+    .option('--api-key <key>', 'an agk_ API key (visible to other processes: prefer SENTRAIL_API_KEY)')
+    .exitOverride()
+    .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./bridge.ts')).runBridge(o as never)));
+
+  program
+    .command('gate')
+    .description('a local Sentrail gate with the same contract as the hosted one, for development, demos and tests')
+    .requiredOption('--policy <path>', 'the org policy (file or folder) the gate decides with')
+    .option('--upstream <command>', 'the upstream MCP server to start per session, as a command line')
+    .option('--upstream-url <url>', 'the upstream MCP server, as a Streamable HTTP URL')
+    .option('--port <port>', 'the port to listen on', '7391')
+    .option('--host <host>', 'the address to listen on', '127.0.0.1')
+    .option('--api-key <key>', 'the agk_ API key clients must present (default: a new one, printed once on stderr)')
+    .option('--hosted', "behave exactly as Sentrail's hosted gate: tools only, protocol 2024-11-05")
+    .exitOverride()
+    .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./gate.ts')).runGate(o as never)));
+
   return program;
 }
 
