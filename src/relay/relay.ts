@@ -30,6 +30,8 @@ export class UpstreamError extends Error {
     readonly data?: unknown,
     /** What went wrong, for interceptors that turn failures into friendly results. */
     readonly kind: 'unreachable' | 'session-lost' | 'unauthorized' | 'no-upstream' | 'http' | 'closed' = 'http',
+    /** The HTTP status behind it, when there was one. */
+    readonly status?: number,
   ) {
     super(message);
     this.name = 'UpstreamError';

@@ -1,0 +1,277 @@
+// The bridge's upstream as the relay sees it: one logical connection to the gate that survives
+// what a long-lived stdio session meets. A lost session is re-initialized with the client's own
+// `initialize`; an unreachable gate is retried on the next request (with backoff); a 401 reloads
+// the credential once. Every failure reaches the relay, which answers the requests involved.
+import { isRequest, isResponse, type JsonRpcId, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../relay/jsonrpc.ts';
+import { UpstreamError, type UpstreamTransport } from '../relay/relay.ts';
+import type { Credential, CredentialSource } from './credentials.ts';
+import type { Fetch } from './http-fetch.ts';
+import { LegacySseClient } from './legacy-sse.ts';
+import { StreamableHttpClient } from './streamable-http.ts';
+
+export type TransportChoice = 'auto' | 'http' | 'sse';
+
+export interface GateConnectionOptions {
+  url: URL;
+  fetch: Fetch;
+  credentials: CredentialSource;
+  agent: () => string;
+  transport: TransportChoice;
+  initializeTimeoutMs?: number;
+  log: { debug(m: string, f?: Record<string, unknown>): void; info(m: string, f?: Record<string, unknown>): void; warn(m: string, f?: Record<string, unknown>): void };
+}
+
+type Client = StreamableHttpClient | LegacySseClient;
+
+export class GateConnection implements UpstreamTransport {
+  onmessage?: (message: JsonRpcMessage) => void;
+  onerror?: (error: Error) => void;
+  onclose?: () => void;
+  onrequestfailed?: (id: JsonRpcId, error: Error) => void;
+  /** The gate became unreachable: what is in flight will not be answered. */
+  ondisconnect?: (error: UpstreamError) => void;
+  /** The session was lost and a new one is being made: in-flight requests are void. */
+  onsessionlost?: (error: UpstreamError) => void;
+  /** A new session is ready after a loss or an outage: tell the client to list tools again. */
+  onsessionrestored?: () => void;
+
+  private client: Client | null = null;
+  private kind: 'http' | 'sse' | null = null;
+  private credential: Credential | null = null;
+  private initRequest: JsonRpcRequest | null = null;
+  private initialized = false;
+  private reconnecting: Promise<void> | null = null;
+  private nextAttemptAt = 0;
+  private backoffMs = 500;
+  private internalId = 0;
+  private readonly waiters = new Map<string, (res: JsonRpcResponse) => void>();
+  private closed = false;
+
+  constructor(private readonly opts: GateConnectionOptions) {}
+
+  get connected(): boolean {
+    return this.client !== null;
+  }
+
+  get transportKind(): 'http' | 'sse' | null {
+    return this.kind;
+  }
+
+  get credentialOrigin(): Credential['origin'] | null {
+    return this.credential?.origin ?? null;
+  }
+
+  async start(): Promise<void> {}
+
+  private headers(): Record<string, string> {
+    const h: Record<string, string> = { 'x-agent-id': this.opts.agent() };
+    if (this.credential) h.authorization = `Bearer ${this.credential.token}`;
+    return h;
+  }
+
+  private makeClient(kind: 'http' | 'sse'): Client {
+    const common = { url: this.opts.url, fetch: this.opts.fetch, headers: () => this.headers(), onDebug: (m: string, f?: Record<string, unknown>) => this.opts.log.debug(m, f) };
+    const client = kind === 'http' ? new StreamableHttpClient(common) : new LegacySseClient(common);
+    client.onmessage = (m) => this.fromGate(client, m);
+    client.onrequestfailed = (id, err) => {
+      if (client === this.client) this.onrequestfailed?.(id, err);
+    };
+    client.onunreachable = (err) => {
+      if (client === this.client) this.down(err);
+    };
+    client.onsessionlost = (err) => {
+      if (client === this.client) void this.sessionLost(err);
+    };
+    return client;
+  }
+
+  private fromGate(client: Client, m: JsonRpcMessage): void {
+    if (client !== this.client) return;
+    if (isResponse(m) && m.id !== undefined) {
+      const waiter = this.waiters.get(JSON.stringify(m.id));
+      if (waiter) {
+        this.waiters.delete(JSON.stringify(m.id));
+        waiter(m);
+        return;
+      }
+    }
+    this.onmessage?.(m);
+  }
+
+  /** Sends `req` on `client` and waits for its response (used for initialize only). */
+  private async call(client: Client, req: JsonRpcRequest): Promise<JsonRpcResponse> {
+    const key = JSON.stringify(req.id);
+    const answer = new Promise<JsonRpcResponse>((resolve, reject) => {
+      this.waiters.set(key, resolve);
+      const timer = setTimeout(() => {
+        this.waiters.delete(key);
+        reject(new UpstreamError('the gate did not answer initialize in time', -32000, undefined, 'unreachable'));
+      }, this.opts.initializeTimeoutMs ?? 10_000);
+      timer.unref();
+      client.onrequestfailed = (id, err) => {
+        if (JSON.stringify(id) === key) {
+          clearTimeout(timer);
+          this.waiters.delete(key);
+          reject(err);
+        } else if (client === this.client) this.onrequestfailed?.(id, err);
+      };
+    });
+    try {
+      await client.send(req);
+    } catch (err) {
+      this.waiters.delete(key);
+      throw err;
+    }
+    return answer;
+  }
+
+  /**
+   * Opens a session with the client's `initialize` and returns the gate's answer. Tries Streamable
+   * HTTP, then legacy SSE when the gate answers 400, 404 or 405 (gate-protocol.md) unless forced.
+   */
+  async initialize(req: JsonRpcRequest): Promise<JsonRpcResponse> {
+    this.initRequest = req;
+    return this.open(req);
+  }
+
+  private async open(req: JsonRpcRequest): Promise<JsonRpcResponse> {
+    this.credential ??= await this.opts.credentials.get();
+    const kinds: ('http' | 'sse')[] = this.opts.transport === 'sse' ? ['sse'] : this.opts.transport === 'http' ? ['http'] : this.kind ? [this.kind] : ['http', 'sse'];
+    let lastError: unknown;
+    for (const kind of kinds) {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const client = this.makeClient(kind);
+        const previous = this.client;
+        this.client = client;
+        if (previous && previous !== client) void previous.close();
+        try {
+          if (client instanceof LegacySseClient) await client.start();
+          const res = await this.call(client, req);
+          client.onrequestfailed = (id, err) => {
+            if (client === this.client) this.onrequestfailed?.(id, err);
+          };
+          this.kind = kind;
+          const version = 'result' in res ? (res.result as { protocolVersion?: unknown }).protocolVersion : undefined;
+          if (typeof version === 'string') client.protocolVersion = version;
+          this.opts.log.debug('session opened with the gate', { transport: kind, protocolVersion: version });
+          return res;
+        } catch (err) {
+          lastError = err;
+          this.client = null;
+          void client.close();
+          const e = err as UpstreamError;
+          if (e.kind === 'unauthorized' && attempt === 0 && this.credential) {
+            const next = await this.opts.credentials.refresh(this.credential);
+            if (next) {
+              this.opts.log.info('the gate refused the credential; retrying with a newer one', { origin: next.origin });
+              this.credential = next;
+              continue;
+            }
+          }
+          break;
+        }
+      }
+      const e = lastError as UpstreamError;
+      const fallback = this.opts.transport === 'auto' && kind === 'http' && e?.kind !== undefined && [400, 404, 405].includes(e.status ?? 0);
+      if (!fallback) break;
+      this.opts.log.debug('the gate does not speak Streamable HTTP here; trying legacy SSE', { status: e.status });
+    }
+    throw lastError;
+  }
+
+  /** A new session with the client's cached `initialize`, then `notifications/initialized`. */
+  private async reopen(): Promise<void> {
+    if (!this.initRequest) throw new UpstreamError('the client has not initialized yet', -32000, undefined, 'closed');
+    const req: JsonRpcRequest = { ...this.initRequest, id: `sentrail-initialize-${++this.internalId}` };
+    const res = await this.open(req);
+    if ('error' in res) throw new UpstreamError(`the gate refused to initialize: ${res.error.message}`, res.error.code, res.error.data, 'http');
+    if (this.initialized) await this.client!.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    this.backoffMs = 500;
+    this.nextAttemptAt = 0;
+    this.opts.log.info('reconnected to the gate with a new session');
+    this.onsessionrestored?.();
+  }
+
+  /** Reconnects once (shared by concurrent callers), not more often than the backoff allows. */
+  private async ensureConnected(): Promise<void> {
+    if (this.client || this.closed) return;
+    if (this.reconnecting) return this.reconnecting;
+    const now = Date.now();
+    if (now < this.nextAttemptAt) {
+      throw new UpstreamError(`the gate is unreachable; next attempt in ${Math.ceil((this.nextAttemptAt - now) / 1000)} s`, -32000, undefined, 'unreachable');
+    }
+    this.reconnecting = this.reopen()
+      .catch((err) => {
+        this.nextAttemptAt = Date.now() + this.backoffMs;
+        this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
+        throw err;
+      })
+      .finally(() => {
+        this.reconnecting = null;
+      });
+    return this.reconnecting;
+  }
+
+  async send(message: JsonRpcMessage): Promise<void> {
+    if (this.closed) throw new UpstreamError('the bridge is shutting down', -32000, undefined, 'closed');
+    if ('method' in message && message.method === 'notifications/initialized') this.initialized = true;
+    if (!this.client) {
+      if (!isRequest(message)) return; // a notification or response for a session that is gone
+      await this.ensureConnected();
+    }
+    const client = this.client!;
+    try {
+      await client.send(message);
+    } catch (err) {
+      const e = err as UpstreamError;
+      if (e.kind === 'unauthorized' && this.credential && isRequest(message)) {
+        const next = await this.opts.credentials.refresh(this.credential);
+        if (next) {
+          this.credential = next;
+          this.opts.log.info('the gate refused the credential; retrying with a newer one', { origin: next.origin });
+          await client.send(message);
+          return;
+        }
+      }
+      if (e.kind === 'session-lost') void this.sessionLost(e);
+      if (e.kind === 'unreachable' && client === this.client) this.down(e);
+      throw err;
+    }
+  }
+
+  private down(error: UpstreamError): void {
+    if (!this.client) return;
+    this.opts.log.warn('lost the gate', { error: error.message });
+    const client = this.client;
+    this.client = null;
+    void client.close();
+    this.ondisconnect?.(error);
+  }
+
+  private async sessionLost(error: UpstreamError): Promise<void> {
+    if (!this.client) return;
+    this.opts.log.warn('the gate lost the session; starting a new one', { error: error.message });
+    const client = this.client;
+    this.client = null;
+    void client.close();
+    this.onsessionlost?.(error);
+    try {
+      await this.ensureConnected();
+    } catch (err) {
+      this.opts.log.warn('could not start a new session yet; will retry on the next request', { error: (err as Error).message });
+    }
+  }
+
+  /** Ends the gate session (DELETE) and stops every stream, within `timeoutMs`. */
+  async close(timeoutMs = 1000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const client = this.client;
+    this.client = null;
+    if (client) {
+      await client.terminate(timeoutMs);
+      await client.close();
+    }
+    this.onclose?.();
+  }
+}
