@@ -214,7 +214,7 @@ export class GateConnection implements UpstreamTransport {
 
   async send(message: JsonRpcMessage): Promise<void> {
     if (this.closed) throw new UpstreamError('the bridge is shutting down', -32000, undefined, 'closed');
-    if ('method' in message && message.method === 'notifications/initialized') this.initialized = true;
+    if ('method' in message && message.method === 'notifications/initialized') this.markClientInitialized();
     if (!this.client) {
       if (!isRequest(message)) return; // a notification or response for a session that is gone
       await this.ensureConnected();
@@ -260,6 +260,29 @@ export class GateConnection implements UpstreamTransport {
     } catch (err) {
       this.opts.log.warn('could not start a new session yet; will retry on the next request', { error: (err as Error).message });
     }
+  }
+
+  /** Loads the credential ahead of the first request (the policy pull goes out before initialize). */
+  async prepare(): Promise<Credential | null> {
+    this.credential ??= await this.opts.credentials.get();
+    return this.credential;
+  }
+
+  /** The client sent notifications/initialized (while the bridge was answering it alone). */
+  markClientInitialized(): void {
+    this.initialized = true;
+  }
+
+  /** Tries a new session now (used while unavailable); throws what went wrong. */
+  async reconnect(): Promise<void> {
+    this.nextAttemptAt = 0;
+    this.credential = null; // re-read: the user may have logged in or set a key meanwhile
+    await this.ensureConnected();
+  }
+
+  /** Authorization and agent headers, for the bridge's other requests to the gate (policy pull). */
+  authHeaders(): Record<string, string> {
+    return this.headers();
   }
 
   /** Ends the gate session (DELETE) and stops every stream, within `timeoutMs`. */

@@ -1,6 +1,24 @@
-// `sentrail bridge`: implemented in src/bridge/ (in progress).
-import { CliError } from './errors.ts';
+// `sentrail bridge`: flags → options → the bridge process (src/bridge/bridge.ts). It exits on its own
+// (stdin end, a signal, the parent's death); the exit code is 0 unless it could not start at all.
+import type { LogLevel } from '../log/logger.ts';
+import { VERSION } from './main.ts';
 
-export async function runBridge(_opts: Record<string, unknown>): Promise<number> {
-  throw new CliError('not-implemented', 'sentrail bridge is not implemented yet');
+export interface BridgeFlags {
+  gate?: string;
+  cloudUrl?: string;
+  agent?: string;
+  policy?: string;
+  transport?: 'auto' | 'http' | 'sse';
+  allowHttp?: boolean;
+  logFile?: string;
+  logLevel?: LogLevel;
+  apiKey?: string;
+}
+
+export async function runBridge(flags: BridgeFlags): Promise<number> {
+  const { runBridgeProcess } = await import('../bridge/bridge.ts');
+  const code = await runBridgeProcess({ ...flags, version: VERSION });
+  // Open sockets (a GET stream being torn down) must not keep a finished bridge alive.
+  setTimeout(() => process.exit(code), 50).unref();
+  return code;
 }

@@ -1,0 +1,163 @@
+// `sentrail bridge`: the stdio MCP server Claude Code launches. stdin/stdout carry JSON-RPC and
+// nothing else; the relay core joins them to the gate, with the session and the policy first
+// check as interceptors. The process ends within 2 s of stdin's end, a signal, or its parent's death.
+import os from 'node:os';
+import path from 'node:path';
+import { dirs, gateKey } from '../config/paths.ts';
+import { createLogger, type LogLevel, type Logger } from '../log/logger.ts';
+import { Relay, UpstreamError } from '../relay/relay.ts';
+import { StdioTransport } from '../relay/stdio-transport.ts';
+import { bridgeCredentials, type Credential, type CredentialSource } from './credentials.ts';
+import { resolveGateAddress, type GateAddress } from './gate-address.ts';
+import { GateConnection, type TransportChoice } from './gate-connection.ts';
+import { createFetch } from './http-fetch.ts';
+import { createPolicyInterceptor } from './policy-interceptor.ts';
+import { PolicySync } from './policy-sync.ts';
+import { createSessionInterceptor } from './session-interceptor.ts';
+
+export interface BridgeOptions {
+  gate?: string;
+  cloudUrl?: string;
+  agent?: string;
+  policy?: string;
+  transport?: TransportChoice;
+  allowHttp?: boolean;
+  logFile?: string;
+  logLevel?: LogLevel;
+  apiKey?: string;
+  version: string;
+  /** The token store of `sentrail login` (next issue) plugs in here. */
+  store?: CredentialSource;
+}
+
+const EXIT_DEADLINE_MS = 1800;
+
+export function defaultLogFile(gate: string | undefined): string {
+  return path.join(dirs.state(), `bridge-${gate ? gateKey(gate) : 'no-gate'}.log`);
+}
+
+/** In a stdio server, stdout is the protocol: anything a library prints goes to the log instead. */
+function guardStdout(log: Logger): void {
+  const toLog = (level: 'info' | 'warn' | 'debug') => (...args: unknown[]) => log[level](args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+  console.log = toLog('info');
+  console.info = toLog('info');
+  console.debug = toLog('debug');
+  console.warn = toLog('warn');
+  console.error = toLog('warn');
+}
+
+/** Registers every credential the bridge handles with the log's redactor before it can be printed. */
+function redacting(source: CredentialSource, log: Logger): CredentialSource {
+  const seen = (c: Credential | null) => {
+    if (c) log.redactor.add(c.token);
+    return c;
+  };
+  return { get: async () => seen(await source.get()), refresh: async (r) => seen(await source.refresh(r)) };
+}
+
+export async function runBridgeProcess(opts: BridgeOptions): Promise<number> {
+  const log = createLogger({ level: opts.logLevel ?? 'info', file: opts.logFile ?? defaultLogFile(opts.gate), name: 'sentrail bridge' });
+  log.redactor.add(opts.apiKey);
+  log.redactor.add(process.env.SENTRAIL_API_KEY);
+  guardStdout(log);
+  if (opts.apiKey) log.warn('--api-key puts the key in the command line, where other processes on this machine can read it; prefer SENTRAIL_API_KEY in the .mcp.json env block');
+
+  let address: GateAddress | null = null;
+  let noGateReason: string | undefined;
+  if (!opts.gate) noGateReason = 'no gate URL was given (--gate).';
+  else {
+    try {
+      address = resolveGateAddress(opts.gate, { cloudUrl: opts.cloudUrl, allowHttp: opts.allowHttp });
+    } catch (err) {
+      noGateReason = `${(err as Error).message}.`;
+    }
+  }
+  const gateLabel = address ? address.mcpUrl.origin + address.mcpUrl.pathname : '(none)';
+  const fetchFn = await createFetch();
+  const credentials = redacting(bridgeCredentials({ apiKey: opts.apiKey, store: opts.store }), log);
+
+  let clientName: string | null = null;
+  const agent = () => opts.agent || process.env.SENTRAIL_AGENT_ID || clientName || 'unknown';
+
+  const gate = address
+    ? new GateConnection({ url: address.mcpUrl, fetch: fetchFn, credentials, agent, transport: opts.transport ?? 'auto', log })
+    : null;
+  const credential = await gate?.prepare();
+  const policy = new PolicySync({
+    gate: opts.gate ?? '',
+    cloudBase: address?.cloudBase ?? null,
+    policyFile: opts.policy,
+    fetch: fetchFn,
+    headers: () => gate?.authHeaders() ?? {},
+    log,
+    onChange: () => void stdio.send({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' }),
+  });
+  // The first pull goes out now, in parallel with the client's initialize; without a credential
+  // there is nothing to pull with yet (a local --policy file still loads).
+  if (credential || opts.policy) policy.start();
+
+  const stdio = new StdioTransport();
+  const session = createSessionInterceptor({
+    gate,
+    noGateReason,
+    gateLabel,
+    version: opts.version,
+    log,
+    notifyClient: (n) => void stdio.send(n),
+  });
+  const firstCheck = createPolicyInterceptor({ policy, agent, log, gateLabel });
+  const relay = new Relay({
+    client: stdio,
+    upstream: gate ?? { start: async () => {}, send: async () => { throw new UpstreamError('no gate is configured', -32000, undefined, 'unreachable'); }, close: async () => {} },
+    interceptors: [
+      {
+        // Learn the client's name (the default agent id) before anything else looks at it.
+        request(req) {
+          if (req.method === 'initialize') {
+            const name = (req.params as { clientInfo?: { name?: unknown } } | undefined)?.clientInfo?.name;
+            if (typeof name === 'string') clientName = name;
+          }
+          return undefined;
+        },
+      },
+      session.interceptor,
+      firstCheck,
+    ],
+    log,
+  });
+  if (gate) {
+    gate.ondisconnect = (err) => {
+      const n = relay.failForwarded(err);
+      if (n > 0) log.warn('answered the requests in flight: the gate went away', { requests: n });
+    };
+    gate.onsessionlost = (err) => {
+      relay.failForwarded(new UpstreamError(`the gate lost the session (${err.message}); retry the request`, -32000, undefined, 'session-lost'));
+    };
+  }
+
+  log.info(`started`, { version: opts.version, gate: gateLabel, pid: process.pid, logFile: log.file, credential: credential?.origin ?? 'none', node: process.version, platform: `${os.platform()}-${os.arch()}` });
+
+  return new Promise<number>((resolve) => {
+    let ending = false;
+    const end = (why: string) => {
+      if (ending) return;
+      ending = true;
+      log.info('shutting down', { why });
+      // Whatever happens below, the process is gone within the deadline.
+      setTimeout(() => resolve(0), EXIT_DEADLINE_MS).unref();
+      session.stop();
+      policy.stop();
+      relay.failAll(new UpstreamError('the bridge is shutting down', -32000, undefined, 'closed'));
+      void (gate?.close(1000) ?? Promise.resolve()).finally(() => resolve(0));
+    };
+    stdio.onclose = () => end('stdin closed');
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => end(signal));
+    // A parent that dies without closing our stdin (SIGKILL) reparents us: notice and leave.
+    const parent = process.ppid;
+    const watch = setInterval(() => {
+      if (process.ppid !== parent) end('parent process ended');
+    }, 500);
+    watch.unref();
+    void stdio.start();
+  });
+}

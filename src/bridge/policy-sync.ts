@@ -1,0 +1,161 @@
+// The org policy the bridge checks calls against: pulled from `C/mcp-gate/policy` (ETag,
+// max-age), kept per gate on disk (atomic writes; `sentrail policy …` reads the same copy), or a
+// local file with --policy. A document that fails to load, or a gate without the endpoint, turns
+// the first check off: the gate then decides everything (policy.md).
+import { readFile } from 'node:fs/promises';
+import { compilePolicySet, type CompiledPolicySet } from '../policy/compile.ts';
+import { formatDiagnostic, hasErrors } from '../policy/diagnostics.ts';
+import { loadPolicyPath, loadPolicyText } from '../policy/load.ts';
+import { readCachedPolicy, writeCachedPolicy } from '../config/policy-cache.ts';
+import type { Fetch } from './http-fetch.ts';
+
+export type PolicyState =
+  | { kind: 'loading' }
+  | { kind: 'active'; set: CompiledPolicySet; origin: 'file' | 'gate' | 'cache'; version: string | null }
+  | { kind: 'off'; reason: string };
+
+export interface PolicySyncOptions {
+  gate: string;
+  cloudBase: string | null;
+  policyFile?: string;
+  fetch: Fetch;
+  headers: () => Record<string, string>;
+  log: { info(m: string, f?: Record<string, unknown>): void; warn(m: string, f?: Record<string, unknown>): void; debug(m: string, f?: Record<string, unknown>): void };
+  /** How long the first tools/list and tools/call wait for the first pull. */
+  firstPullWaitMs?: number;
+  /** Called when a newer policy is in force (the bridge tells the client to list tools again). */
+  onChange?: () => void;
+}
+
+const DEFAULT_MAX_AGE_S = 300;
+const MIN_REFRESH_S = 5;
+
+export class PolicySync {
+  state: PolicyState = { kind: 'loading' };
+  private etag: string | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private firstPull: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(private readonly opts: PolicySyncOptions) {}
+
+  get endpoint(): string | null {
+    return this.opts.cloudBase ? `${this.opts.cloudBase}/mcp-gate/policy` : null;
+  }
+
+  /** Starts loading; `ready()` resolves when the first check can run (or is known to be off). */
+  start(): void {
+    if (this.firstPull) return;
+    this.firstPull = this.begin();
+  }
+
+  /** Waits for the first pull, but never longer than the configured few seconds. */
+  async ready(): Promise<PolicyState> {
+    this.start();
+    const wait = this.opts.firstPullWaitMs ?? 3000;
+    await Promise.race([this.firstPull, new Promise((r) => setTimeout(r, wait).unref())]);
+    return this.state;
+  }
+
+  private async begin(): Promise<void> {
+    if (this.opts.policyFile) {
+      const { document, diagnostics } = await loadPolicyPath(this.opts.policyFile);
+      if (hasErrors(diagnostics)) {
+        const first = diagnostics.find((d) => d.severity === 'error')!;
+        this.state = { kind: 'off', reason: `--policy ${this.opts.policyFile} is invalid (${formatDiagnostic(first)})` };
+        this.opts.log.warn(`${this.state.reason}: the first check is off; the gate decides every call`);
+      } else {
+        this.state = { kind: 'active', set: compilePolicySet(document), origin: 'file', version: document.version };
+        this.opts.log.info('first check: using the local policy file', { file: this.opts.policyFile, version: document.version });
+      }
+      return;
+    }
+    if (!this.endpoint) {
+      this.state = { kind: 'off', reason: 'the gate URL has no /mcp-gate base to pull the org policy from (pass --policy or --cloud-url)' };
+      this.opts.log.info(`first check off: ${this.state.reason}`);
+      return;
+    }
+    // The last good copy works at once; the pull then brings it up to date.
+    const cached = await readCachedPolicy(this.opts.gate);
+    if (cached) {
+      try {
+        const text = await readFile(cached.file, 'utf8');
+        const { document, diagnostics } = loadPolicyText(text, cached.file);
+        if (!hasErrors(diagnostics)) {
+          this.state = { kind: 'active', set: compilePolicySet(document), origin: 'cache', version: document.version };
+          this.etag = cached.meta.etag;
+        }
+      } catch {
+        // an unreadable cache is as good as none
+      }
+    }
+    await this.pull();
+  }
+
+  /** One pull; schedules the next from the answer's max-age. */
+  async pull(): Promise<void> {
+    const url = this.endpoint;
+    if (!url || this.stopped) return;
+    let maxAge = DEFAULT_MAX_AGE_S;
+    try {
+      const headers: Record<string, string> = { ...this.opts.headers(), accept: 'application/json' };
+      if (this.etag) headers['if-none-match'] = this.etag;
+      const res = await this.opts.fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
+      maxAge = parseMaxAge(res.headers.get('cache-control')) ?? DEFAULT_MAX_AGE_S;
+      if (res.status === 304) {
+        await res.body?.cancel().catch(() => {});
+        this.opts.log.debug('org policy unchanged (304)');
+      } else if (res.status === 404) {
+        await res.body?.cancel().catch(() => {});
+        this.turnOff('the gate has no org policy endpoint (404)');
+      } else if (!res.ok) {
+        await res.body?.cancel().catch(() => {});
+        this.opts.log.warn('could not pull the org policy; keeping the last copy', { status: res.status });
+      } else {
+        const text = await res.text();
+        const etag = res.headers.get('etag');
+        const { document, diagnostics } = loadPolicyText(text, 'org-policy.json');
+        if (hasErrors(diagnostics)) {
+          const first = diagnostics.find((d) => d.severity === 'error')!;
+          this.turnOff(`the gate's org policy does not load here (${formatDiagnostic(first)}); it may use a newer format`);
+        } else {
+          const before = this.state.kind === 'active' ? this.state.version : undefined;
+          this.state = { kind: 'active', set: compilePolicySet(document), origin: 'gate', version: document.version };
+          this.etag = etag;
+          await writeCachedPolicy(this.opts.gate, text, { etag, fetchedAt: new Date().toISOString(), maxAgeSeconds: maxAge, version: document.version }).catch((err) =>
+            this.opts.log.warn('could not write the policy cache', { error: (err as Error).message }),
+          );
+          this.opts.log.info('first check: org policy pulled', { version: document.version, policies: document.policies.length });
+          if (before !== undefined && before !== document.version) this.opts.onChange?.();
+        }
+      }
+    } catch (err) {
+      this.opts.log.warn('could not pull the org policy; keeping the last copy', { error: (err as Error).message });
+      maxAge = Math.min(maxAge, 30);
+    }
+    if (this.state.kind === 'loading') this.turnOff('no org policy could be had yet');
+    this.schedule(maxAge);
+  }
+
+  private turnOff(reason: string): void {
+    this.state = { kind: 'off', reason };
+    this.opts.log.warn(`first check off: ${reason}; the gate decides every call`);
+  }
+
+  private schedule(seconds: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.pull(), Math.max(seconds, MIN_REFRESH_S) * 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+}
+
+export function parseMaxAge(header: string | null): number | null {
+  const m = header ? /max-age=(\d+)/i.exec(header) : null;
+  return m ? Number(m[1]) : null;
+}
