@@ -6,7 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { compilePolicySet, type CompiledPolicySet } from '../policy/compile.ts';
 import { formatDiagnostic, hasErrors } from '../policy/diagnostics.ts';
 import { loadPolicyPath, loadPolicyText } from '../policy/load.ts';
-import { readCachedPolicy, writeCachedPolicy } from '../config/policy-cache.ts';
+import { readCachedPolicy } from '../config/policy-cache.ts';
+import { pullOrgPolicy } from './org-policy-pull.ts';
 import type { Fetch } from './http-fetch.ts';
 
 export type PolicyState =
@@ -94,47 +95,42 @@ export class PolicySync {
 
   /** One pull; schedules the next from the answer's max-age. */
   async pull(): Promise<void> {
-    const url = this.endpoint;
-    if (!url || this.stopped) return;
-    let maxAge = DEFAULT_MAX_AGE_S;
+    const endpoint = this.endpoint;
+    if (!endpoint || this.stopped) return;
+    let maxAge: number | null = null;
     try {
-      const headers: Record<string, string> = { ...this.opts.headers(), accept: 'application/json' };
-      if (this.etag) headers['if-none-match'] = this.etag;
-      const res = await this.opts.fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
-      maxAge = parseMaxAge(res.headers.get('cache-control')) ?? DEFAULT_MAX_AGE_S;
-      if (res.status === 304) {
-        await res.body?.cancel().catch(() => {});
-        this.opts.log.debug('org policy unchanged (304)');
-      } else if (res.status === 404) {
-        await res.body?.cancel().catch(() => {});
-        this.turnOff('the gate has no org policy endpoint (404)');
-      } else if (!res.ok) {
-        await res.body?.cancel().catch(() => {});
-        this.opts.log.warn('could not pull the org policy; keeping the last copy', { status: res.status });
-      } else {
-        const text = await res.text();
-        const etag = res.headers.get('etag');
-        const { document, diagnostics } = loadPolicyText(text, 'org-policy.json');
-        if (hasErrors(diagnostics)) {
-          const first = diagnostics.find((d) => d.severity === 'error')!;
-          this.turnOff(`the gate's org policy does not load here (${formatDiagnostic(first)}); it may use a newer format`);
-        } else {
+      const outcome = await pullOrgPolicy({ gate: this.opts.gate, endpoint, fetch: this.opts.fetch, headers: this.opts.headers(), etag: this.etag });
+      switch (outcome.kind) {
+        case 'unchanged':
+          maxAge = outcome.maxAge;
+          this.opts.log.debug('org policy unchanged (304)');
+          break;
+        case 'no-endpoint':
+          this.turnOff('the gate has no org policy endpoint (404)');
+          break;
+        case 'refused':
+          maxAge = outcome.maxAge;
+          this.opts.log.warn('could not pull the org policy; keeping the last copy', { status: outcome.status });
+          break;
+        case 'invalid':
+          maxAge = outcome.maxAge;
+          this.turnOff(outcome.message);
+          break;
+        case 'updated': {
+          maxAge = outcome.maxAge;
           const before = this.state.kind === 'active' ? this.state.version : undefined;
-          this.state = { kind: 'active', set: compilePolicySet(document), origin: 'gate', version: document.version };
-          this.etag = etag;
-          await writeCachedPolicy(this.opts.gate, text, { etag, fetchedAt: new Date().toISOString(), maxAgeSeconds: maxAge, version: document.version }).catch((err) =>
-            this.opts.log.warn('could not write the policy cache', { error: (err as Error).message }),
-          );
-          this.opts.log.info('first check: org policy pulled', { version: document.version, policies: document.policies.length });
-          if (before !== undefined && before !== document.version) this.opts.onChange?.();
+          this.state = { kind: 'active', set: outcome.set, origin: 'gate', version: outcome.version };
+          this.etag = outcome.etag;
+          this.opts.log.info('first check: org policy pulled', { version: outcome.version, policies: outcome.policies });
+          if (before !== undefined && before !== outcome.version) this.opts.onChange?.();
         }
       }
     } catch (err) {
       this.opts.log.warn('could not pull the org policy; keeping the last copy', { error: (err as Error).message });
-      maxAge = Math.min(maxAge, 30);
+      maxAge = 30;
     }
     if (this.state.kind === 'loading') this.turnOff('no org policy could be had yet');
-    this.schedule(maxAge);
+    this.schedule(maxAge ?? DEFAULT_MAX_AGE_S);
   }
 
   private turnOff(reason: string): void {
@@ -153,9 +149,4 @@ export class PolicySync {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
   }
-}
-
-export function parseMaxAge(header: string | null): number | null {
-  const m = header ? /max-age=(\d+)/i.exec(header) : null;
-  return m ? Number(m[1]) : null;
 }

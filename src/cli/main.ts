@@ -91,6 +91,17 @@ export function buildProgram(run: (action: Action) => void): Command {
     .exitOverride()
     .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./gate.ts')).runGate(o as never)));
 
+  policy
+    .command('pull')
+    .description("fetch the gate's org policy into the local cache (the bridge does this by itself)")
+    .option('--gate <url>', 'the gate URL')
+    .option('--cloud-url <url>', 'the base the policy endpoint hangs off (default: the gate URL up to /mcp-gate)')
+    .option('--api-key <key>', 'an agk_ API key (prefer SENTRAIL_API_KEY)')
+    .option('--allow-http', 'allow plain http:// to a non-loopback gate')
+    .option('--json', 'print the result as JSON')
+    .exitOverride()
+    .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./policy/pull.ts')).runPolicyPull(o as never)));
+
   return program;
 }
 
