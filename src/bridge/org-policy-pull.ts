@@ -1,9 +1,7 @@
 // One pull of the org policy from `C/mcp-gate/policy` (gate-protocol.md): conditional on the
 // cached copy's ETag, validated with the engine's loader, written to the per-gate cache only when
 // it loads. Shared by the bridge's PolicySync and `sentrail policy pull`.
-import { compilePolicySet, type CompiledPolicySet } from '../policy/compile.ts';
-import { formatDiagnostic, hasErrors } from '../policy/diagnostics.ts';
-import { loadPolicyText } from '../policy/load.ts';
+import type { CompiledPolicySet } from '../policy/compile.ts';
 import { writeCachedPolicy } from '../config/policy-cache.ts';
 import type { Fetch } from './http-fetch.ts';
 
@@ -38,6 +36,7 @@ export async function pullOrgPolicy(opts: { gate: string; endpoint: string; fetc
     return { kind: 'refused', status: res.status, maxAge };
   }
   const text = await res.text();
+  const { compilePolicySet, formatDiagnostic, hasErrors, loadPolicyText } = await import('./policy-runtime.ts');
   const { document, diagnostics } = loadPolicyText(text, 'org-policy.json');
   if (hasErrors(diagnostics)) {
     const first = diagnostics.find((d) => d.severity === 'error')!;

@@ -3,9 +3,7 @@
 // local file with --policy. A document that fails to load, or a gate without the endpoint, turns
 // the first check off: the gate then decides everything (policy.md).
 import { readFile } from 'node:fs/promises';
-import { compilePolicySet, type CompiledPolicySet } from '../policy/compile.ts';
-import { formatDiagnostic, hasErrors } from '../policy/diagnostics.ts';
-import { loadPolicyPath, loadPolicyText } from '../policy/load.ts';
+import type { CompiledPolicySet } from '../policy/compile.ts';
 import { readCachedPolicy } from '../config/policy-cache.ts';
 import { pullOrgPolicy } from './org-policy-pull.ts';
 import type { Fetch } from './http-fetch.ts';
@@ -59,6 +57,7 @@ export class PolicySync {
   }
 
   private async begin(): Promise<void> {
+    const { compilePolicySet, formatDiagnostic, hasErrors, loadPolicyPath, loadPolicyText } = await import('./policy-runtime.ts');
     if (this.opts.policyFile) {
       const { document, diagnostics } = await loadPolicyPath(this.opts.policyFile);
       if (hasErrors(diagnostics)) {

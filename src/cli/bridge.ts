@@ -1,7 +1,7 @@
 // `sentrail bridge`: flags → options → the bridge process (src/bridge/bridge.ts). It exits on its own
 // (stdin end, a signal, the parent's death); the exit code is 0 unless it could not start at all.
 import type { LogLevel } from '../log/logger.ts';
-import { VERSION } from './main.ts';
+import { VERSION } from './version.ts';
 
 export interface BridgeFlags {
   gate?: string;

@@ -1,0 +1,43 @@
+// The bridge's flags without commander (node's own parseArgs): the bridge starts on every Claude
+// Code launch, so it skips the ~15 ms commander costs. Returns null for anything unusual (help, an
+// unknown flag, a bad value), and main() then lets commander parse and explain it.
+import { parseArgs } from 'node:util';
+import type { BridgeFlags } from './bridge.ts';
+
+const TRANSPORTS = ['auto', 'http', 'sse'];
+const LEVELS = ['error', 'warn', 'info', 'debug'];
+
+export function parseBridgeArgs(args: string[]): BridgeFlags | null {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        gate: { type: 'string' },
+        'cloud-url': { type: 'string' },
+        agent: { type: 'string' },
+        policy: { type: 'string' },
+        transport: { type: 'string' },
+        'allow-http': { type: 'boolean' },
+        'log-file': { type: 'string' },
+        'log-level': { type: 'string' },
+        'api-key': { type: 'string' },
+      },
+    }));
+  } catch {
+    return null;
+  }
+  if (values.transport !== undefined && !TRANSPORTS.includes(values.transport)) return null;
+  if (values['log-level'] !== undefined && !LEVELS.includes(values['log-level'])) return null;
+  const flags: BridgeFlags = { transport: (values.transport ?? 'auto') as BridgeFlags['transport'], logLevel: (values['log-level'] ?? 'info') as BridgeFlags['logLevel'] };
+  if (values.gate !== undefined) flags.gate = values.gate;
+  if (values['cloud-url'] !== undefined) flags.cloudUrl = values['cloud-url'];
+  if (values.agent !== undefined) flags.agent = values.agent;
+  if (values.policy !== undefined) flags.policy = values.policy;
+  if (values['allow-http']) flags.allowHttp = true;
+  if (values['log-file'] !== undefined) flags.logFile = values['log-file'];
+  if (values['api-key'] !== undefined) flags.apiKey = values['api-key'];
+  return flags;
+}

@@ -1,0 +1,102 @@
+// The `sentrail` program (commander): parses flags into an options object and calls one function
+// per command. Commands are imported lazily so each invocation loads only what it runs.
+import { Command, Option } from 'commander';
+import { VERSION } from './version.ts';
+
+type Action = () => Promise<number>;
+
+export function buildProgram(run: (action: Action) => void): Command {
+  const program = new Command('sentrail')
+    .description('Sentrail from the command line: the MCP bridge to your Sentrail gate, login, and policy-as-code checks.')
+    .version(VERSION, '-v, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortSubcommands: false })
+    .exitOverride();
+
+  const policy = program.command('policy').description('check, test and explain Sentrail policies as code').exitOverride();
+  const gateOption = () => new Option('--gate <url>', 'use the cached org policy of this gate when no --policy is given');
+
+  policy
+    .command('check')
+    .description('validate a policy file or folder: schema errors and warnings, as file:line: code: message')
+    .argument('[policy]', 'a policy file or folder (default: the cached org policy)')
+    .addOption(gateOption())
+    .option('--json', 'print the result as JSON')
+    .exitOverride()
+    .action((target: string | undefined, o: { gate?: string; json?: boolean }) =>
+      run(async () => (await import('./policy/check.ts')).runPolicyCheck({ ...o, ...(target ? { policy: target } : {}) })),
+    );
+
+  policy
+    .command('test')
+    .description('run policy test files (*.test.yaml, *.test.yml, *.test.json)')
+    .argument('[paths...]', 'test files or folders to search (default: .)')
+    .option('--policy <path>', 'run every test file against this policy file or folder')
+    .addOption(gateOption())
+    .option('--coverage', 'report policies that no case was decided by')
+    .option('--coverage-threshold <pct>', 'exit 3 when coverage is under this percentage (implies --coverage)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'junit']).default('text'))
+    .exitOverride()
+    .action((paths: string[], o: Record<string, string | boolean | undefined>) =>
+      run(async () => (await import('./policy/test.ts')).runPolicyTest({ paths, ...o })),
+    );
+
+  policy
+    .command('explain')
+    .description('decide one request and show why: the decision and the trace of policies before it')
+    .requiredOption('--action <action>', 'the action; for MCP, the tool name')
+    .option('--tool <tool>', 'github, linear, slack, notion, internal_api or mcp', 'mcp')
+    .option('--agent <id>', 'the agent id (default: unknown)')
+    .option('--risk <level>', 'low, medium, high or critical (MCP: inferred from the name when absent)')
+    .option('--resource-type <type>', 'the resource type')
+    .option('--args <json|@file>', "the tool call's arguments, as JSON or @file")
+    .option('--policy <path>', 'a policy file or folder (default: the cached org policy)')
+    .addOption(gateOption())
+    .option('--json', 'print the explanation as JSON')
+    .exitOverride()
+    .action((o: Record<string, string | boolean | undefined>) =>
+      run(async () => (await import('./policy/explain.ts')).runPolicyExplain(o as never)),
+    );
+
+  program
+    .command('bridge')
+    .description('the stdio MCP server Claude Code launches: relays to your Sentrail gate, with the org policy as a local first check')
+    .option('--gate <url>', 'the gate URL (e.g. https://<ref>.supabase.co/functions/v1/mcp-gate/sse), or any MCP HTTP endpoint')
+    .option('--cloud-url <url>', 'the base the other gate endpoints hang off (default: the gate URL up to /mcp-gate)')
+    .option('--agent <id>', 'the X-Agent-Id to send (default: SENTRAIL_AGENT_ID, else the client name from initialize)')
+    .option('--policy <file>', 'use this policy file as the first check instead of pulling the org policy')
+    .addOption(new Option('--transport <kind>', 'how to reach the gate').choices(['auto', 'http', 'sse']).default('auto'))
+    .option('--allow-http', 'allow plain http:// to a non-loopback gate')
+    .option('--log-file <path>', 'where to write the log (default: in the OS state folder)')
+    .addOption(new Option('--log-level <level>', 'log detail').choices(['error', 'warn', 'info', 'debug']).default('info'))
+    .option('--api-key <key>', 'an agk_ API key (visible to other processes: prefer SENTRAIL_API_KEY)')
+    .exitOverride()
+    .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./bridge.ts')).runBridge(o as never)));
+
+  program
+    .command('gate')
+    .description('a local Sentrail gate with the same contract as the hosted one, for development, demos and tests')
+    .requiredOption('--policy <path>', 'the org policy (file or folder) the gate decides with')
+    .option('--upstream <command>', 'the upstream MCP server to start per session, as a command line')
+    .option('--upstream-url <url>', 'the upstream MCP server, as a Streamable HTTP URL')
+    .option('--port <port>', 'the port to listen on', '7391')
+    .option('--host <host>', 'the address to listen on', '127.0.0.1')
+    .option('--api-key <key>', 'the agk_ API key clients must present (default: a new one, printed once on stderr)')
+    .option('--hosted', "behave exactly as Sentrail's hosted gate: tools only, protocol 2024-11-05")
+    .exitOverride()
+    .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./gate.ts')).runGate(o as never)));
+
+  policy
+    .command('pull')
+    .description("fetch the gate's org policy into the local cache (the bridge does this by itself)")
+    .option('--gate <url>', 'the gate URL')
+    .option('--cloud-url <url>', 'the base the policy endpoint hangs off (default: the gate URL up to /mcp-gate)')
+    .option('--api-key <key>', 'an agk_ API key (prefer SENTRAIL_API_KEY)')
+    .option('--allow-http', 'allow plain http:// to a non-loopback gate')
+    .option('--json', 'print the result as JSON')
+    .exitOverride()
+    .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./policy/pull.ts')).runPolicyPull(o as never)));
+
+  return program;
+}
+
