@@ -16,7 +16,9 @@ await build({
   mainFields: ['module', 'main'],
   target: 'node20',
   sourcemap: false,
-  legalComments: 'none',
+  // Everything is bundled (the package has no runtime dependencies, so `npx -y sentrail` fetches one
+  // tarball); the licences of what is bundled go beside the code.
+  legalComments: 'linked',
   chunkNames: 'chunks/[name]-[hash]',
   define: { __SENTRAIL_VERSION__: JSON.stringify(pkg.version) },
   // CommonJS dependencies bundled into ESM need a require for Node built-ins.
