@@ -1,6 +1,138 @@
-// `sentrail gate`: implemented in src/gate/ (in progress).
-import { CliError } from './errors.ts';
+// `sentrail gate`: flags (and SENTRAIL_GATE_* variables) → a GateConfig, then the gate runs until
+// SIGINT/SIGTERM. Everything it prints goes to stderr: the ready line tests wait for, one line
+// per event, and the generated API key once (its only secret output).
+import { createLogger, type LogLevel } from '../log/logger.ts';
+import { API_KEY_PATTERN, generateApiKey } from '../gate/auth.ts';
+import { CommandLineError, splitCommandLine } from '../gate/command-line.ts';
+import { startGate, type RunningGate } from '../gate/gate.ts';
+import { DEFAULT_POLICY_MAX_AGE_SECONDS } from '../gate/metadata-routes.ts';
+import { PolicyLoadError } from '../gate/policy-source.ts';
+import type { UpstreamSpec } from '../gate/upstream.ts';
+import { CliError, usageError } from './errors.ts';
+import { ExitCode } from './exit-codes.ts';
+import { VERSION } from './version.ts';
 
-export async function runGate(_opts: Record<string, unknown>): Promise<number> {
-  throw new CliError('not-implemented', 'sentrail gate is not implemented yet');
+export interface GateCliOptions {
+  policy: string;
+  upstream?: string;
+  upstreamUrl?: string;
+  port?: string;
+  host?: string;
+  apiKey?: string;
+  hosted?: boolean;
+}
+
+/** Shutdown must finish within 2 s: sessions get this long, then the process goes regardless. */
+const SHUTDOWN_BUDGET_MS = 1500;
+const LOG_LEVELS: LogLevel[] = ['error', 'warn', 'info', 'debug'];
+
+export function upstreamSpecOf(opts: Pick<GateCliOptions, 'upstream' | 'upstreamUrl'>): UpstreamSpec {
+  if (opts.upstream && opts.upstreamUrl) throw usageError('--upstream and --upstream-url exclude each other: give one');
+  if (opts.upstreamUrl) {
+    let url: URL;
+    try {
+      url = new URL(opts.upstreamUrl);
+    } catch {
+      throw usageError(`--upstream-url ${opts.upstreamUrl}: not a URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usageError(`--upstream-url ${opts.upstreamUrl}: expected an http:// or https:// Streamable HTTP endpoint`);
+    // Shown in logs: without any user:password the URL may carry.
+    const shown = new URL(url.href);
+    shown.username = '';
+    shown.password = '';
+    return { kind: 'url', url, display: shown.href };
+  }
+  if (!opts.upstream) throw usageError('the gate needs an upstream MCP server: --upstream "<command ...>" or --upstream-url <url>');
+  try {
+    return { kind: 'command', argv: splitCommandLine(opts.upstream), display: opts.upstream };
+  } catch (err) {
+    if (err instanceof CommandLineError) throw usageError(`--upstream: ${err.message}`);
+    throw err;
+  }
+}
+
+function portOf(value: string | undefined): number {
+  const text = value ?? '7391';
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(port >= 0 && port <= 65535)) throw usageError(`--port ${text}: expected a port number, 0 to 65535 (0: any free port)`);
+  return port;
+}
+
+function apiKeyOf(flag: string | undefined, env: NodeJS.ProcessEnv): { key: string; generated: boolean } {
+  const given = flag ?? env.SENTRAIL_GATE_API_KEY;
+  if (given === undefined || given === '') return { key: generateApiKey(), generated: true };
+  if (!API_KEY_PATTERN.test(given)) {
+    // Never echo the value: it may be a real key, merely mistyped.
+    throw usageError(`${flag !== undefined ? '--api-key' : 'SENTRAIL_GATE_API_KEY'}: not a Sentrail API key (expected agk_ followed by 40 letters and digits)`);
+  }
+  return { key: given, generated: false };
+}
+
+function maxAgeOf(env: NodeJS.ProcessEnv): number {
+  const text = env.SENTRAIL_GATE_POLICY_MAX_AGE;
+  if (text === undefined || text === '') return DEFAULT_POLICY_MAX_AGE_SECONDS;
+  if (!/^\d+$/.test(text)) throw usageError(`SENTRAIL_GATE_POLICY_MAX_AGE=${text}: expected a number of seconds`);
+  return Number(text);
+}
+
+function logLevelOf(env: NodeJS.ProcessEnv): LogLevel {
+  const level = env.SENTRAIL_GATE_LOG_LEVEL;
+  if (level === undefined || level === '') return 'info';
+  if (!LOG_LEVELS.includes(level as LogLevel)) throw usageError(`SENTRAIL_GATE_LOG_LEVEL=${level}: expected one of ${LOG_LEVELS.join(', ')}`);
+  return level as LogLevel;
+}
+
+/** Loopback by name or address: the only hosts where plain HTTP keeps the key off the network. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(signal);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+export async function runGate(opts: GateCliOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const upstream = upstreamSpecOf(opts);
+  const port = portOf(opts.port);
+  const host = opts.host ?? '127.0.0.1';
+  const { key, generated } = apiKeyOf(opts.apiKey, env);
+  const policyMaxAgeSeconds = maxAgeOf(env);
+  const log = createLogger({ name: 'sentrail gate', file: null, level: logLevelOf(env) });
+  log.redactor.add(key);
+  if (!isLoopbackHost(host)) {
+    log.warn(`listening on ${host}, not a loopback address, over plain HTTP: API keys and tool calls travel in the clear`);
+  }
+
+  let gate: RunningGate;
+  try {
+    gate = await startGate({ policyPath: opts.policy, upstream, host, port, apiKey: key, hosted: Boolean(opts.hosted), policyMaxAgeSeconds, log, version: VERSION, env });
+  } catch (err) {
+    if (err instanceof PolicyLoadError) throw new CliError('invalid-policy', err.message, { exitCode: ExitCode.INVALID_INPUT, cause: err });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new CliError('port-in-use', `${host}:${port} is already in use`, { hint: 'Pick another with --port (0: any free port).', cause: err });
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new CliError('bad-host', `cannot listen on ${host}: ${(err as Error).message}`, { exitCode: ExitCode.INVALID_INPUT, cause: err });
+    throw err;
+  }
+
+  // Written directly: the logger masks anything shaped like a key, and this line exists to show it.
+  if (generated) process.stderr.write(`sentrail gate: API key for this run: ${key}\n`);
+  const mode = opts.hosted ? ', hosted' : '';
+  log.info(`listening on ${gate.url} (policy ${gate.policy.version ?? '(no version)'}, ${gate.policy.policyCount} policies, upstream ${upstream.display}${mode})`);
+
+  const signal = await untilSignal();
+  log.info(`${signal}: shutting down`);
+  await Promise.race([gate.close(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_BUDGET_MS).unref())]);
+  // Anything still holding the event loop (a child slow to die, a client's socket) must not keep
+  // the gate alive past its 2 s: this timer does not hold the loop itself, so it only fires then.
+  setTimeout(() => process.exit(), 300).unref();
+  return ExitCode.OK;
 }

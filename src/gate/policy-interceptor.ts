@@ -53,7 +53,8 @@ export function createPolicyInterceptor(deps: PolicyInterceptorDeps): Intercepto
       const { agent } = deps.contexts.get(req);
       const snapshot = await deps.policy.current();
       const decision = decide(snapshot.set, { tool: 'mcp', action: name, agent, arguments: req.params?.arguments });
-      deps.log.info(`tools/call ${name} by ${agent}: ${decision.mode}${decision.policy ? ` (${decision.policy})` : ''}`);
+      // Worded so that no `code: value` pair appears: the log's redactor masks those (claude-code: …).
+      deps.log.info(`tools/call ${name} (agent ${agent}) → ${decision.mode}${decision.policy ? `, policy "${decision.policy}"` : ''}`);
       if (decision.mode === 'allow') return undefined;
       if (decision.mode === 'block') return blockedResponse(req, decision);
       const record = deps.approvals.create(

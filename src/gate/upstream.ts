@@ -11,6 +11,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport as SdkTransport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { ErrorCode, idKey, isFailure, isRequest, isResponse, type JsonRpcId, type JsonRpcMessage } from '../relay/jsonrpc.ts';
 import { UpstreamError, type UpstreamTransport } from '../relay/relay.ts';
 import { watchResponseStreams } from './response-stream-watch.ts';
@@ -48,6 +49,7 @@ export class GateUpstream implements UpstreamTransport {
   private failure: UpstreamError | null = null;
   /** onclose was reported (once, whatever closed it). */
   private over = false;
+  private childPid: number | null = null;
 
   constructor(
     readonly spec: UpstreamSpec,
@@ -71,9 +73,9 @@ export class GateUpstream implements UpstreamTransport {
     this.inner.onclose = () => this.ended(new UpstreamError('The upstream MCP server exited before answering', ErrorCode.ConnectionClosed, undefined, 'closed'));
   }
 
-  /** The child's process id (command upstreams), for logs. */
+  /** The child's process id (command upstreams) while it runs. Kept here: the SDK forgets it once close() starts. */
   get pid(): number | null {
-    return this.inner instanceof StdioClientTransport ? this.inner.pid : null;
+    return this.over ? null : this.childPid;
   }
 
   get isOpen(): boolean {
@@ -93,6 +95,7 @@ export class GateUpstream implements UpstreamTransport {
       this.state = 'closed';
       throw this.failure;
     }
+    if (this.inner instanceof StdioClientTransport) this.childPid = this.inner.pid;
     if (this.state === 'new') this.state = 'open';
   }
 
@@ -126,10 +129,10 @@ export class GateUpstream implements UpstreamTransport {
     await this.inner.close();
   }
 
-  /** Now (gate shutdown): a child gets SIGTERM, then SIGKILL if it lingers; HTTP is closed without waiting. */
+  /** Now (gate shutdown): a child gets SIGTERM, then SIGKILL if it lingers; HTTP gets its short-lived DELETE. */
   async kill(): Promise<void> {
     const pid = this.pid;
-    if (pid === null) return this.close();
+    if (pid === null) return this.spec.kind === 'url' ? this.close() : undefined;
     signal(pid, 'SIGTERM');
     const killer = setTimeout(() => signal(pid, 'SIGKILL'), KILL_GRACE_MS);
     killer.unref();
@@ -190,8 +193,8 @@ export class GateUpstream implements UpstreamTransport {
   private forwardStderr(transport: StdioClientTransport): void {
     const stderr = transport.stderr;
     if (!stderr) return;
-    createInterface({ input: stderr, crlfDelay: Infinity }).on('line', (line) => {
-      if (line.trim()) this.opts.log.info(`upstream[${transport.pid ?? '?'}]: ${line}`);
+    createInterface({ input: stderr as Readable, crlfDelay: Infinity }).on('line', (line) => {
+      if (line.trim()) this.opts.log.info(`upstream[${this.childPid ?? '?'}]: ${line}`);
     });
   }
 }

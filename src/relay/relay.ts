@@ -99,7 +99,7 @@ export class Relay {
   private async clientRequest(req: JsonRpcRequest): Promise<void> {
     const key = idKey(req.id);
     if (this.pending.has(key)) {
-      this.opts.client.send(errorResponse(req.id, ErrorCode.InvalidRequest, `Invalid Request: id ${JSON.stringify(req.id)} is already in use by a request in flight`));
+      void this.toClient(errorResponse(req.id, ErrorCode.InvalidRequest, `Invalid Request: id ${JSON.stringify(req.id)} is already in use by a request in flight`));
       return;
     }
     const entry: Pending = { request: req, forwarded: false };
@@ -133,7 +133,7 @@ export class Relay {
   async fromUpstream(message: JsonRpcMessage): Promise<void> {
     if (!isResponse(message)) {
       // Requests and notifications from the server pass to the client unchanged.
-      await this.opts.client.send(message);
+      await this.toClient(message);
       return;
     }
     const key = message.id === undefined ? undefined : idKey(message.id);
@@ -156,7 +156,16 @@ export class Relay {
   answer(id: JsonRpcId, res: JsonRpcResponse): void {
     const key = idKey(id);
     if (!this.pending.delete(key)) return;
-    void this.opts.client.send(res.id === id ? res : { ...res, id });
+    void this.toClient(res.id === id ? res : { ...res, id });
+  }
+
+  /** A client that went away must not take the process with it: a failed send is logged. */
+  private async toClient(message: JsonRpcMessage): Promise<void> {
+    try {
+      await this.opts.client.send(message);
+    } catch (err) {
+      this.log?.debug('could not send to the client', { error: (err as Error).message });
+    }
   }
 
   private failOne(id: JsonRpcId, error: UpstreamError): void {

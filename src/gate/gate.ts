@@ -1,0 +1,103 @@
+// The local gate, composed: policy source, approval store, API key, the MCP endpoint of the chosen
+// mode, the HTTP server. startGate listens and resolves once ready; close() ends every session
+// and child process.
+import type { AddressInfo } from 'node:net';
+import { createMemoryApprovalStore } from './approvals.ts';
+import { createApiKeyVerifier } from './auth.ts';
+import { HostedEndpoint } from './hosted-handler.ts';
+import { LegacySseSessions } from './legacy-sse.ts';
+import { PolicySource } from './policy-source.ts';
+import { createGateServer } from './server.ts';
+import type { GateLogger, SessionDeps } from './session.ts';
+import { StreamableSessions } from './session-manager.ts';
+import { SharedUpstream } from './shared-upstream.ts';
+import { childEnvironment, type UpstreamSpec } from './upstream.ts';
+
+export interface GateConfig {
+  policyPath: string;
+  upstream: UpstreamSpec;
+  host: string;
+  port: number;
+  apiKey: string;
+  hosted: boolean;
+  policyMaxAgeSeconds: number;
+  log: GateLogger;
+  /** The gate's version, sent as clientInfo when it initializes a shared upstream itself. */
+  version: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RunningGate {
+  /** The MCP endpoint: http://HOST:PORT/mcp-gate/sse */
+  url: string;
+  /** `C`, the base the other endpoints hang off. */
+  base: string;
+  policy: { version: string | null; policyCount: number };
+  /** Hosted mode: why the upstream is not connected yet, if it is not. */
+  upstreamProblem: string | null;
+  close(): Promise<void>;
+}
+
+/** Throws PolicyLoadError for an invalid policy, and the listen error (EADDRINUSE…) as is. */
+export async function startGate(config: GateConfig): Promise<RunningGate> {
+  const { log } = config;
+  const policy = await PolicySource.open(config.policyPath, { log });
+  const approvals = createMemoryApprovalStore();
+  let base = '';
+  const statusUrl = (id: string) => `${base}/mcp-gate/status/${encodeURIComponent(id)}`;
+  const childEnv = childEnvironment(config.env ?? process.env);
+
+  let hosted: HostedEndpoint | undefined;
+  let shared: SharedUpstream | undefined;
+  let streamable: StreamableSessions | undefined;
+  let legacy: LegacySseSessions | undefined;
+  if (config.hosted) {
+    shared = new SharedUpstream({ spec: config.upstream, env: childEnv, log, clientInfo: { name: 'sentrail-gate', version: config.version } });
+    hosted = new HostedEndpoint({ upstream: shared, policy, approvals, statusUrl, log });
+  } else {
+    const deps: SessionDeps = { upstream: config.upstream, childEnv, policy, approvals, statusUrl, log };
+    streamable = new StreamableSessions(deps);
+    legacy = new LegacySseSessions(deps);
+  }
+
+  const server = createGateServer({
+    verify: createApiKeyVerifier(config.apiKey),
+    policy,
+    approvals,
+    policyMaxAgeSeconds: config.policyMaxAgeSeconds,
+    log,
+    ...(hosted ? { hosted } : {}),
+    ...(streamable ? { streamable } : {}),
+    ...(legacy ? { legacy } : {}),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  // Bound to every interface: name loopback in the URLs the gate hands out (status links, the ready line).
+  const shown = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
+  const host = shown.includes(':') ? `[${shown}]` : shown;
+  base = `http://${host}:${address.port}`;
+
+  // Hosted mode keeps one upstream: start it now, so the first request does not wait for it.
+  const problem = shared ? await shared.warmUp() : null;
+  if (problem) log.warn(`${problem.message}; requests that need the upstream get HTTP 424 until it connects`);
+
+  const snapshot = await policy.current();
+  return {
+    url: `${base}/mcp-gate/sse`,
+    base,
+    policy: { version: snapshot.version, policyCount: snapshot.policyCount },
+    upstreamProblem: problem?.message ?? null,
+    async close() {
+      // Stop taking requests, end every session (children killed), then drop open connections.
+      server.close();
+      await Promise.allSettled([streamable?.closeAll(), legacy?.closeAll(), hosted?.close()]);
+      server.closeAllConnections();
+    },
+  };
+}

@@ -1,0 +1,84 @@
+// The gate's HTTP routing: gate-protocol.md's paths from the root, each behind the API key.
+//   /mcp-gate/sse            MCP: hosted handler (--hosted), else Streamable HTTP sessions, or
+//                            legacy HTTP+SSE (a GET asking for an event stream without a session;
+//                            POSTs carrying ?sessionId=)
+//   /mcp-gate/policy         GET: the org policy document (ETag, Cache-Control, 304)
+//   /mcp-gate/status/{id}    GET: an approval request's status
+//   /mcp-gate/whoami         GET: the credential's subject and scopes
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { ApprovalStore } from './approvals.ts';
+import { UNAUTHORIZED_BODY, type Verifier } from './auth.ts';
+import type { HostedEndpoint } from './hosted-handler.ts';
+import { sendJson } from './http.ts';
+import { GATE_MCP_PATH, wantsLegacyStream, type LegacySseSessions } from './legacy-sse.ts';
+import { serveApprovalStatus, servePolicy, serveWhoami } from './metadata-routes.ts';
+import type { PolicySource } from './policy-source.ts';
+import type { GateLogger } from './session.ts';
+import type { StreamableSessions } from './session-manager.ts';
+
+export interface GateRoutes {
+  verify: Verifier;
+  policy: PolicySource;
+  approvals: ApprovalStore;
+  policyMaxAgeSeconds: number;
+  log: GateLogger;
+  /** --hosted */
+  hosted?: HostedEndpoint;
+  /** default mode */
+  streamable?: StreamableSessions;
+  legacy?: LegacySseSessions;
+}
+
+const STATUS_PATH = /^\/mcp-gate\/status\/([^/]+)$/;
+
+export function createGateServer(routes: GateRoutes): Server {
+  const server = createServer((req, res) => {
+    route(req, res, routes).catch((err: Error) => {
+      routes.log.error(`internal error on ${req.method} ${pathOf(req)}: ${err.message}`);
+      if (!res.headersSent) sendJson(res, 500, { ok: false, error: 'Internal error in the Sentrail gate' });
+      else res.end();
+    });
+  });
+  return server;
+}
+
+function pathOf(req: IncomingMessage): string {
+  return new URL(req.url ?? '/', 'http://gate.invalid').pathname;
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, r: GateRoutes): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://gate.invalid');
+  const path = url.pathname;
+  if (!path.startsWith('/mcp-gate/')) return sendJson(res, 404, { ok: false, error: 'Not found' });
+
+  const principal = r.verify(req.headers.authorization);
+  if (!principal) {
+    // Never the header itself: it may hold someone's real key, sent to the wrong gate.
+    r.log.info(`refused ${req.method} ${path}: no valid API key`);
+    return sendJson(res, 401, UNAUTHORIZED_BODY);
+  }
+  r.log.debug(`${req.method} ${path}`);
+
+  if (path === GATE_MCP_PATH) {
+    if (r.hosted) return r.hosted.handle(req, res);
+    const legacySession = url.searchParams.get('sessionId');
+    if (legacySession !== null && req.method === 'POST') return r.legacy!.post(req, res, legacySession);
+    if (wantsLegacyStream(req)) return r.legacy!.openStream(req, res);
+    return r.streamable!.handle(req, res);
+  }
+  if (req.method !== 'GET') return sendJson(res, 405, { ok: false, error: 'Method not allowed' }, { Allow: 'GET' });
+  if (path === '/mcp-gate/policy') return servePolicy(req, res, r.policy, r.policyMaxAgeSeconds);
+  if (path === '/mcp-gate/whoami') return serveWhoami(res, principal);
+  const status = STATUS_PATH.exec(path);
+  if (status) return serveApprovalStatus(res, safeDecode(status[1]!), r.approvals, r.policy);
+  return sendJson(res, 404, { ok: false, error: 'Not found' });
+}
+
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment; // not a valid id either way: the lookup answers 404
+  }
+}

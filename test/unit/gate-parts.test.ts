@@ -1,0 +1,109 @@
+// The local gate's pure parts, without a process: the --upstream splitter, the approval store's
+// transitions and hashes, If-None-Match matching. (Unit tests, kept beside the gate's e2e file.)
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { canonicalJson, createMemoryApprovalStore, hashCall, replayableParams } from '../../src/gate/approvals.ts';
+import { API_KEY_PATTERN, createApiKeyVerifier, generateApiKey } from '../../src/gate/auth.ts';
+import { splitCommandLine } from '../../src/gate/command-line.ts';
+import { etagMatches } from '../../src/gate/metadata-routes.ts';
+
+describe('splitCommandLine', () => {
+  const cases: [string, string[]][] = [
+    ['node server.js stdio', ['node', 'server.js', 'stdio']],
+    ['  node   a\tb ', ['node', 'a', 'b']],
+    [`node "/path with spaces/index.js" stdio`, ['node', '/path with spaces/index.js', 'stdio']],
+    [`sh -c 'echo $$ > "f"; exec x'`, ['sh', '-c', 'echo $$ > "f"; exec x']],
+    [`a "" ''`, ['a', '', '']],
+    [`a "say \\"hi\\"" b\\ c`, ['a', 'say "hi"', 'b c']],
+    [`C:\\tools\\server.exe --root C:\\data`, ['C:\\tools\\server.exe', '--root', 'C:\\data']],
+    [`a pre"quoted part"post`, ['a', 'prequoted partpost']],
+    [`a '|' "&&"`, ['a', '|', '&&']],
+  ];
+  for (const [line, argv] of cases) it(`splits ${line}`, () => assert.deepEqual(splitCommandLine(line), argv));
+
+  it('refuses unterminated quotes, empty lines and unquoted shell operators', () => {
+    assert.throws(() => splitCommandLine(`node "oops`), /unterminated double quote/);
+    assert.throws(() => splitCommandLine(`node 'oops`), /unterminated single quote/);
+    assert.throws(() => splitCommandLine('   '), /empty/);
+    assert.throws(() => splitCommandLine('server | tee log'), /shell operator.*sh -c/);
+    assert.throws(() => splitCommandLine('a && b'), /shell operator/);
+  });
+});
+
+describe('approval store', () => {
+  const call = { method: 'tools/call' as const, params: { name: 'deploy', arguments: { env: 'prod', n: 1 } }, agent: 'ci-bot' };
+  const why = { policy: 'Deploys need approval', policyId: null, policyVersion: 'v1', reason: 'Policy "Deploys need approval" matched' };
+
+  it('stores a pending call with its hash and a 24 h expiry, and expires it', () => {
+    let now = Date.parse('2026-11-21T10:00:00Z');
+    const store = createMemoryApprovalStore({ now: () => now });
+    const r = store.create(call, why);
+    assert.equal(r.status, 'pending');
+    assert.equal(r.createdAt, '2026-11-21T10:00:00.000Z');
+    assert.equal(r.expiresAt, '2026-11-22T10:00:00.000Z');
+    assert.equal(r.callHash, hashCall(call));
+    assert.match(r.callHash, /^[0-9a-f]{64}$/);
+    assert.equal(store.get(r.id)!.status, 'pending');
+    now += 24 * 60 * 60 * 1000;
+    assert.equal(store.get(r.id)!.status, 'expired');
+    assert.throws(() => store.decide(r.id, 'approved', 'alice'), /expired, not pending/);
+  });
+
+  it('moves pending → approved → executed, and refuses other moves', () => {
+    const store = createMemoryApprovalStore();
+    const r = store.create(call, why);
+    assert.throws(() => store.recordOutcome(r.id, { result: {} }), /pending, not approved/);
+    const approved = store.decide(r.id, 'approved', 'alice', 'looks fine');
+    assert.equal(approved.status, 'approved');
+    assert.equal(approved.decidedBy, 'alice');
+    assert.ok(store.isUnchanged(approved));
+    assert.equal(store.recordOutcome(r.id, { result: { content: [] } }).status, 'executed');
+    assert.deepEqual(store.get(r.id)!.result, { content: [] });
+    assert.throws(() => store.decide('nope', 'denied', 'bob'), /no approval request/);
+  });
+
+  it('hands out copies: editing one does not change the stored call, and a changed call fails the hash check', () => {
+    const store = createMemoryApprovalStore();
+    const r = store.create(call, why);
+    (r.params.arguments as Record<string, unknown>).env = 'staging';
+    assert.deepEqual(store.get(r.id)!.params, call.params);
+    assert.equal(store.isUnchanged(r), false);
+  });
+
+  it('hashes canonical JSON: key order does not matter, values do', () => {
+    assert.equal(canonicalJson({ b: 1, a: [{ d: 2, c: null }] }), '{"a":[{"c":null,"d":2}],"b":1}');
+    assert.equal(hashCall({ method: 'tools/call', params: { arguments: { y: 1, x: 2 }, name: 'n' } }), hashCall({ method: 'tools/call', params: { name: 'n', arguments: { x: 2, y: 1 } } }));
+    assert.notEqual(hashCall({ method: 'tools/call', params: { name: 'n', arguments: { x: 2 } } }), hashCall({ method: 'tools/call', params: { name: 'n', arguments: { x: '2' } } }));
+    assert.deepEqual(replayableParams({ name: 'n', _meta: { progressToken: 1 } }), { name: 'n' });
+  });
+});
+
+describe('API keys', () => {
+  it('generates agk_ + 40 letters and digits, different each time', () => {
+    const a = generateApiKey();
+    assert.match(a, API_KEY_PATTERN);
+    assert.notEqual(a, generateApiKey());
+  });
+
+  it('accepts exactly the key, as a Bearer token', () => {
+    const key = generateApiKey();
+    const verify = createApiKeyVerifier(key);
+    assert.ok(verify(`Bearer ${key}`));
+    assert.ok(verify(`bearer ${key}`));
+    assert.equal(verify(undefined), null);
+    assert.equal(verify(key), null);
+    assert.equal(verify(`Bearer ${key}x`), null);
+    assert.equal(verify(`Bearer ${generateApiKey()}`), null);
+    assert.equal(verify(`Basic ${key}`), null);
+  });
+});
+
+describe('If-None-Match', () => {
+  it('matches the ETag in a list, weak or strong, and *', () => {
+    assert.ok(etagMatches('"abc"', '"abc"'));
+    assert.ok(etagMatches('"x", W/"abc"', '"abc"'));
+    assert.ok(etagMatches('*', '"abc"'));
+    assert.equal(etagMatches('"abcd"', '"abc"'), false);
+    assert.equal(etagMatches(undefined, '"abc"'), false);
+  });
+});
