@@ -10,7 +10,7 @@ import { StdioTransport } from '../relay/stdio-transport.ts';
 import { bridgeCredentials, type Credential, type CredentialSource } from './credentials.ts';
 import { resolveGateAddress, type GateAddress } from './gate-address.ts';
 import { GateConnection, type TransportChoice } from './gate-connection.ts';
-import { createFetch } from './http-fetch.ts';
+import { createHttpClient } from './http-client.ts';
 import { createPolicyInterceptor } from './policy-interceptor.ts';
 import { PolicySync } from './policy-sync.ts';
 import { createSessionInterceptor } from './session-interceptor.ts';
@@ -73,21 +73,21 @@ export async function runBridgeProcess(opts: BridgeOptions): Promise<number> {
     }
   }
   const gateLabel = address ? address.mcpUrl.origin + address.mcpUrl.pathname : '(none)';
-  const fetchFn = await createFetch();
+  const httpClient = await createHttpClient();
   const credentials = redacting(bridgeCredentials({ apiKey: opts.apiKey, store: opts.store }), log);
 
   let clientName: string | null = null;
   const agent = () => opts.agent || process.env.SENTRAIL_AGENT_ID || clientName || 'unknown';
 
   const gate = address
-    ? new GateConnection({ url: address.mcpUrl, fetch: fetchFn, credentials, agent, transport: opts.transport ?? 'auto', log })
+    ? new GateConnection({ url: address.mcpUrl, http: httpClient, credentials, agent, transport: opts.transport ?? 'auto', log })
     : null;
   const credential = await gate?.prepare();
   const policy = new PolicySync({
     gate: opts.gate ?? '',
     cloudBase: address?.cloudBase ?? null,
     policyFile: opts.policy,
-    fetch: fetchFn,
+    http: httpClient,
     headers: () => gate?.authHeaders() ?? {},
     log,
     onChange: () => void stdio.send({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' }),
@@ -104,8 +104,9 @@ export async function runBridgeProcess(opts: BridgeOptions): Promise<number> {
     version: opts.version,
     log,
     notifyClient: (n) => void stdio.send(n),
+    redact: (text) => log.redactor.redact(text),
   });
-  const firstCheck = createPolicyInterceptor({ policy, agent, log, gateLabel });
+  const firstCheck = createPolicyInterceptor({ policy, agent, log, gateLabel, redact: (text) => log.redactor.redact(text) });
   const relay = new Relay({
     client: stdio,
     upstream: gate ?? { start: async () => {}, send: async () => { throw new UpstreamError('no gate is configured', -32000, undefined, 'unreachable'); }, close: async () => {} },
@@ -127,7 +128,8 @@ export async function runBridgeProcess(opts: BridgeOptions): Promise<number> {
   });
   if (gate) {
     gate.ondisconnect = (err) => {
-      const n = relay.failForwarded(err);
+      // What was forwarded reached the gate: it may have run. Say so rather than "not sent".
+      const n = relay.failForwarded(new UpstreamError(`the connection to the gate broke before it answered (${err.message})`, -32000, undefined, 'interrupted'));
       if (n > 0) log.warn('answered the requests in flight: the gate went away', { requests: n });
     };
     gate.onsessionlost = (err) => {

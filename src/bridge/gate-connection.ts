@@ -5,7 +5,7 @@
 import { isRequest, isResponse, type JsonRpcId, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../relay/jsonrpc.ts';
 import { UpstreamError, type UpstreamTransport } from '../relay/relay.ts';
 import type { Credential, CredentialSource } from './credentials.ts';
-import type { Fetch } from './http-fetch.ts';
+import type { HttpClient } from './http-client.ts';
 import { LegacySseClient } from './legacy-sse.ts';
 import { StreamableHttpClient } from './streamable-http.ts';
 
@@ -13,7 +13,7 @@ export type TransportChoice = 'auto' | 'http' | 'sse';
 
 export interface GateConnectionOptions {
   url: URL;
-  fetch: Fetch;
+  http: HttpClient;
   credentials: CredentialSource;
   agent: () => string;
   transport: TransportChoice;
@@ -45,6 +45,11 @@ export class GateConnection implements UpstreamTransport {
   private backoffMs = 500;
   private internalId = 0;
   private readonly waiters = new Map<string, (res: JsonRpcResponse) => void>();
+  /** The client's initialize on its way: later messages wait for it. */
+  private opening: Promise<void> | null = null;
+  private releaseOpening: (() => void) | null = null;
+  /** notifications/initialized on its way: separate POSTs may overtake each other, so later ones wait. */
+  private announcing: Promise<void> | null = null;
   private closed = false;
 
   constructor(private readonly opts: GateConnectionOptions) {}
@@ -70,7 +75,7 @@ export class GateConnection implements UpstreamTransport {
   }
 
   private makeClient(kind: 'http' | 'sse'): Client {
-    const common = { url: this.opts.url, fetch: this.opts.fetch, headers: () => this.headers(), onDebug: (m: string, f?: Record<string, unknown>) => this.opts.log.debug(m, f) };
+    const common = { url: this.opts.url, http: this.opts.http, headers: () => this.headers(), onDebug: (m: string, f?: Record<string, unknown>) => this.opts.log.debug(m, f) };
     const client = kind === 'http' ? new StreamableHttpClient(common) : new LegacySseClient(common);
     client.onmessage = (m) => this.fromGate(client, m);
     client.onrequestfailed = (id, err) => {
@@ -129,9 +134,26 @@ export class GateConnection implements UpstreamTransport {
    * Opens a session with the client's `initialize` and returns the gate's answer. Tries Streamable
    * HTTP, then legacy SSE when the gate answers 400, 404 or 405 (gate-protocol.md) unless forced.
    */
+  /**
+   * The client's initialize has arrived: what it pipelines behind (stdin is an ordered stream)
+   * waits until the session exists, even before initialize itself reaches this class.
+   */
+  expectInitialize(): void {
+    if (this.opening) return;
+    this.opening = new Promise<void>((resolve) => (this.releaseOpening = resolve));
+  }
+
   async initialize(req: JsonRpcRequest): Promise<JsonRpcResponse> {
+    this.expectInitialize();
     this.initRequest = req;
-    return this.open(req);
+    try {
+      return await this.open(req);
+    } finally {
+      const release = this.releaseOpening;
+      this.opening = null;
+      this.releaseOpening = null;
+      release?.();
+    }
   }
 
   private async open(req: JsonRpcRequest): Promise<JsonRpcResponse> {
@@ -215,11 +237,26 @@ export class GateConnection implements UpstreamTransport {
   async send(message: JsonRpcMessage): Promise<void> {
     if (this.closed) throw new UpstreamError('the bridge is shutting down', -32000, undefined, 'closed');
     if ('method' in message && message.method === 'notifications/initialized') this.markClientInitialized();
+    if (this.opening) await this.opening;
     if (!this.client) {
       if (!isRequest(message)) return; // a notification or response for a session that is gone
       await this.ensureConnected();
     }
     const client = this.client!;
+    if ('method' in message && message.method === 'notifications/initialized') {
+      const sending = client.send(message);
+      this.announcing = sending.then(
+        () => undefined,
+        () => undefined,
+      );
+      try {
+        await sending;
+      } finally {
+        this.announcing = null;
+      }
+      return;
+    }
+    if (this.announcing) await this.announcing;
     try {
       await client.send(message);
     } catch (err) {
@@ -266,6 +303,11 @@ export class GateConnection implements UpstreamTransport {
   async prepare(): Promise<Credential | null> {
     this.credential ??= await this.opts.credentials.get();
     return this.credential;
+  }
+
+  /** Resolves once no initialize is in flight (it may have failed). */
+  settled(): Promise<void> {
+    return this.opening ?? Promise.resolve();
   }
 
   /** The client sent notifications/initialized (while the bridge was answering it alone). */

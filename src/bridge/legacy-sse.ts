@@ -4,13 +4,13 @@
 // means the server started a new (uninitialized) session: reported as a lost session.
 import { classify, type JsonRpcId, type JsonRpcMessage } from '../relay/jsonrpc.ts';
 import { UpstreamError, type UpstreamTransport } from '../relay/relay.ts';
-import type { Fetch } from './http-fetch.ts';
+import type { HttpClient, HttpResponse } from './http-client.ts';
 import { readSse } from './sse-reader.ts';
 import { httpError, unreachable } from './streamable-http.ts';
 
 export interface LegacySseOptions {
   url: URL;
-  fetch: Fetch;
+  http: HttpClient;
   headers: () => Record<string, string>;
   /** How long to wait for the `endpoint` event. */
   startTimeoutMs?: number;
@@ -35,17 +35,17 @@ export class LegacySseClient implements UpstreamTransport {
 
   /** Opens the stream and resolves once the server has named its POST endpoint. */
   async start(): Promise<void> {
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await this.opts.fetch(this.opts.url, { method: 'GET', headers: { ...this.opts.headers(), accept: 'text/event-stream' }, signal: this.controller.signal });
+      res = await this.opts.http(this.opts.url, { method: 'GET', headers: { ...this.opts.headers(), accept: 'text/event-stream' }, signal: this.controller.signal });
     } catch (err) {
       throw unreachable(this.opts.url, err);
     }
-    if (!res.ok || !res.body) {
+    if (res.status < 200 || res.status > 299) {
       const text = await res.text().catch(() => '');
       throw httpError(res.status, text, false);
     }
-    const body = res.body;
+    const body = res.chunks();
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new UpstreamError('the gate opened an SSE stream but named no endpoint', -32000, undefined, 'http')), this.opts.startTimeoutMs ?? 10_000);
       timer.unref();
@@ -79,7 +79,7 @@ export class LegacySseClient implements UpstreamTransport {
           this.opts.onDebug?.('dropped an event that is not JSON', { error: (err as Error).message });
         }
       };
-      readSse(body, onEvent, this.controller.signal)
+      readSse(body, onEvent)
         .then(
           () => this.ended(new UpstreamError('the gate closed the SSE stream', -32000, undefined, 'unreachable')),
           (err) => this.ended(unreachable(this.opts.url, err)),
@@ -98,9 +98,9 @@ export class LegacySseClient implements UpstreamTransport {
 
   async send(message: JsonRpcMessage): Promise<void> {
     if (this.closed || !this.endpoint) throw new UpstreamError('the SSE session with the gate is not open', -32000, undefined, 'closed');
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await this.opts.fetch(this.endpoint, {
+      res = await this.opts.http(this.endpoint, {
         method: 'POST',
         headers: { ...this.opts.headers(), 'content-type': 'application/json', ...(this.protocolVersion ? { 'mcp-protocol-version': this.protocolVersion } : {}) },
         body: JSON.stringify(message),
@@ -110,7 +110,7 @@ export class LegacySseClient implements UpstreamTransport {
       throw unreachable(this.opts.url, err);
     }
     const text = await res.text().catch(() => '');
-    if (!res.ok) throw httpError(res.status, text, true);
+    if (res.status < 200 || res.status > 299) throw httpError(res.status, text, true);
   }
 
   async terminate(): Promise<void> {}

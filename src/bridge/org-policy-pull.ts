@@ -3,7 +3,7 @@
 // it loads. Shared by the bridge's PolicySync and `sentrail policy pull`.
 import type { CompiledPolicySet } from '../policy/compile.ts';
 import { writeCachedPolicy } from '../config/policy-cache.ts';
-import type { Fetch } from './http-fetch.ts';
+import type { HttpClient } from './http-client.ts';
 
 export type PullOutcome =
   | { kind: 'updated'; set: CompiledPolicySet; version: string | null; policies: number; etag: string | null; maxAge: number | null; file: string }
@@ -18,21 +18,21 @@ export function parseMaxAge(header: string | null): number | null {
 }
 
 /** Throws only when the gate cannot be reached (the caller keeps its last copy). */
-export async function pullOrgPolicy(opts: { gate: string; endpoint: string; fetch: Fetch; headers: Record<string, string>; etag: string | null; timeoutMs?: number }): Promise<PullOutcome> {
+export async function pullOrgPolicy(opts: { gate: string; endpoint: string; http: HttpClient; headers: Record<string, string>; etag: string | null; timeoutMs?: number }): Promise<PullOutcome> {
   const headers: Record<string, string> = { ...opts.headers, accept: 'application/json' };
   if (opts.etag) headers['if-none-match'] = opts.etag;
-  const res = await opts.fetch(opts.endpoint, { headers, signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) });
-  const maxAge = parseMaxAge(res.headers.get('cache-control'));
+  const res = await opts.http(new URL(opts.endpoint), { method: 'GET', headers, signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) });
+  const maxAge = parseMaxAge(res.header('cache-control'));
   if (res.status === 304) {
-    await res.body?.cancel().catch(() => {});
+    res.discard();
     return { kind: 'unchanged', maxAge };
   }
   if (res.status === 404) {
-    await res.body?.cancel().catch(() => {});
+    res.discard();
     return { kind: 'no-endpoint', status: 404 };
   }
-  if (!res.ok) {
-    await res.body?.cancel().catch(() => {});
+  if (res.status < 200 || res.status > 299) {
+    res.discard();
     return { kind: 'refused', status: res.status, maxAge };
   }
   const text = await res.text();
@@ -42,7 +42,7 @@ export async function pullOrgPolicy(opts: { gate: string; endpoint: string; fetc
     const first = diagnostics.find((d) => d.severity === 'error')!;
     return { kind: 'invalid', message: `the gate's org policy does not load here (${formatDiagnostic(first)}); it may use a newer format`, maxAge };
   }
-  const etag = res.headers.get('etag');
+  const etag = res.header('etag');
   const cached = await writeCachedPolicy(opts.gate, text, { etag, fetchedAt: new Date().toISOString(), maxAgeSeconds: maxAge, version: document.version });
   return { kind: 'updated', set: compilePolicySet(document), version: document.version, policies: document.policies.length, etag, maxAge, file: cached.file };
 }

@@ -13,6 +13,8 @@ export interface PolicyInterceptorOptions {
   log: { info(m: string, f?: Record<string, unknown>): void; debug(m: string, f?: Record<string, unknown>): void };
   /** Seen when something fails: the gate's address, for messages. */
   gateLabel: string;
+  /** Applied to every text the bridge composes: a gate may echo the credential in an error body. */
+  redact: (text: string) => string;
 }
 
 export const LOGIN_HINT = 'Run `sentrail login` in a terminal (or set SENTRAIL_API_KEY), then try again: the bridge picks up the new credential without a restart.';
@@ -27,6 +29,8 @@ export function failureText(error: UpstreamError, gateLabel: string): { text: st
       return { text: `Sentrail: the gate lost this session while the call was in flight; a new session is being opened. The call may not have completed.`, status: 'session_lost' };
     case 'closed':
       return { text: 'Sentrail: the bridge is shutting down; the call was not made.', status: 'closed' };
+    case 'interrupted':
+      return { text: `Sentrail: the call reached the gate ${gateLabel}, but ${error.message.replace(/^the /, 'the ')}. It may or may not have run: check its effect before trying again.`, status: 'interrupted' };
     case 'unreachable':
       return { text: `Sentrail: cannot reach the gate ${gateLabel} (${error.message}). Nothing was sent: calls fail closed while the gate is unreachable. Check your network or the gate's status, then try again.`, status: 'gate_unreachable' };
     default:
@@ -52,7 +56,7 @@ export function createPolicyInterceptor(opts: PolicyInterceptorOptions): Interce
     response(req: JsonRpcRequest, res: JsonRpcResponse) {
       if (req.method === 'tools/call' && 'error' in res && res.error.code === ErrorCode.Blocked) {
         opts.log.info('blocked by the gate', { tool: (req.params as { name?: string })?.name, message: res.error.message });
-        return gateBlock(req.id, res.error);
+        return gateBlock(req.id, { ...res.error, message: opts.redact(res.error.message) });
       }
       if (req.method === 'tools/list' && 'result' in res && opts.policy.state.kind === 'active') {
         const tools = res.result.tools;
@@ -72,7 +76,7 @@ export function createPolicyInterceptor(opts: PolicyInterceptorOptions): Interce
       if (req.method !== 'tools/call') return undefined;
       if (error.kind === 'session-lost') return undefined; // the issue: a JSON-RPC error, then list_changed
       const { text, status } = failureText(error, opts.gateLabel);
-      return unavailableResult(req.id, text, status);
+      return unavailableResult(req.id, opts.redact(text), status);
     },
   };
 }

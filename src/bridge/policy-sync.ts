@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { CompiledPolicySet } from '../policy/compile.ts';
 import { readCachedPolicy } from '../config/policy-cache.ts';
 import { pullOrgPolicy } from './org-policy-pull.ts';
-import type { Fetch } from './http-fetch.ts';
+import type { HttpClient } from './http-client.ts';
 
 export type PolicyState =
   | { kind: 'loading' }
@@ -17,7 +17,7 @@ export interface PolicySyncOptions {
   gate: string;
   cloudBase: string | null;
   policyFile?: string;
-  fetch: Fetch;
+  http: HttpClient;
   headers: () => Record<string, string>;
   log: { info(m: string, f?: Record<string, unknown>): void; warn(m: string, f?: Record<string, unknown>): void; debug(m: string, f?: Record<string, unknown>): void };
   /** How long the first tools/list and tools/call wait for the first pull. */
@@ -98,7 +98,7 @@ export class PolicySync {
     if (!endpoint || this.stopped) return;
     let maxAge: number | null = null;
     try {
-      const outcome = await pullOrgPolicy({ gate: this.opts.gate, endpoint, fetch: this.opts.fetch, headers: this.opts.headers(), etag: this.etag });
+      const outcome = await pullOrgPolicy({ gate: this.opts.gate, endpoint, http: this.opts.http, headers: this.opts.headers(), etag: this.etag });
       switch (outcome.kind) {
         case 'unchanged':
           maxAge = outcome.maxAge;

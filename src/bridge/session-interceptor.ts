@@ -27,6 +27,8 @@ export interface SessionInterceptorOptions {
   log: { info(m: string, f?: Record<string, unknown>): void; warn(m: string, f?: Record<string, unknown>): void; debug(m: string, f?: Record<string, unknown>): void };
   /** Sends a notification to the client (tools/list_changed when the gate comes back). */
   notifyClient: (n: JsonRpcNotification) => void;
+  /** Applied to every text the bridge composes for the client (the reason may quote the gate). */
+  redact: (text: string) => string;
   /** How often to try the gate again while unavailable. */
   retryMs?: { first: number; max: number };
 }
@@ -37,7 +39,8 @@ export function createSessionInterceptor(opts: SessionInterceptorOptions): { int
   let retryDelay = opts.retryMs?.first ?? 2000;
   let stopped = false;
 
-  const unavailable = (reason: string, hint: string) => {
+  const unavailable = (rawReason: string, hint: string) => {
+    const reason = opts.redact(rawReason);
     const changed = state.mode !== 'unavailable' || state.reason !== reason;
     state.mode = 'unavailable';
     state.reason = reason;
@@ -102,6 +105,9 @@ export function createSessionInterceptor(opts: SessionInterceptorOptions): { int
       .join('\n');
 
   const interceptor: Interceptor = {
+    arrived(message) {
+      if ('method' in message && message.method === 'initialize' && 'id' in message) opts.gate?.expectInitialize();
+    },
     async request(req) {
       if (req.method === 'initialize') {
         const info = (req.params as { clientInfo?: { name?: unknown } } | undefined)?.clientInfo;
@@ -119,6 +125,8 @@ export function createSessionInterceptor(opts: SessionInterceptorOptions): { int
           return localInitialize(req);
         }
       }
+      // Pipelined behind initialize: wait to know whether there is a gate session.
+      if (state.mode === 'starting' && opts.gate) await opts.gate.settled();
       if (state.mode !== 'unavailable') return undefined;
       switch (req.method) {
         case 'ping':

@@ -5,12 +5,12 @@
 // (404, or 400 naming the session) from other errors, and loads no schema library.
 import { classify, isRequest, isResponse, type JsonRpcId, type JsonRpcMessage } from '../relay/jsonrpc.ts';
 import { UpstreamError, type UpstreamTransport } from '../relay/relay.ts';
-import type { Fetch } from './http-fetch.ts';
+import type { HttpClient, HttpResponse } from './http-client.ts';
 import { readSse } from './sse-reader.ts';
 
 export interface HttpClientOptions {
   url: URL;
-  fetch: Fetch;
+  http: HttpClient;
   /** Authorization and X-Agent-Id, read fresh for each request (a refreshed token takes effect at once). */
   headers: () => Record<string, string>;
   onDebug?: (message: string, fields?: Record<string, unknown>) => void;
@@ -29,7 +29,7 @@ export function httpError(status: number, body: string, hadSession: boolean, wha
 export function unreachable(url: URL, err: unknown): UpstreamError {
   const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
   const why = cause?.code ?? cause?.message ?? (err as Error)?.message ?? String(err);
-  return new UpstreamError(`cannot reach the gate at ${url.origin} (${why})`, -32000, undefined, 'unreachable');
+  return new UpstreamError(`${url.origin}: ${why}`, -32000, undefined, 'unreachable');
 }
 
 export class StreamableHttpClient implements UpstreamTransport {
@@ -66,9 +66,9 @@ export class StreamableHttpClient implements UpstreamTransport {
     if (isRequest(message)) waiting.add(JSON.stringify(message.id));
     const controller = new AbortController();
     this.controllers.add(controller);
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await this.opts.fetch(this.opts.url, {
+      res = await this.opts.http(this.opts.url, {
         method: 'POST',
         headers: this.headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' }),
         body: JSON.stringify(message),
@@ -79,23 +79,23 @@ export class StreamableHttpClient implements UpstreamTransport {
       throw unreachable(this.opts.url, err);
     }
     const hadSession = this.sessionId !== undefined;
-    const sid = res.headers.get('mcp-session-id');
+    const sid = res.header('mcp-session-id');
     if (sid) this.sessionId = sid;
     if (res.status === 202 || res.status === 204) {
       this.controllers.delete(controller);
-      await res.body?.cancel().catch(() => {});
+      res.discard();
       if ('method' in message && message.method === 'notifications/initialized') this.openGetStream();
       return;
     }
-    if (!res.ok) {
+    if (res.status < 200 || res.status > 299) {
       this.controllers.delete(controller);
       const text = await res.text().catch(() => '');
       throw httpError(res.status, text, hadSession);
     }
-    const type = res.headers.get('content-type') ?? '';
-    if (type.includes('text/event-stream') && res.body) {
+    const type = res.header('content-type') ?? '';
+    if (type.includes('text/event-stream')) {
       // The answer comes as events; send() returns once the stream is open, as the SDK's does.
-      void this.consumeStream(res.body, waiting, controller);
+      void this.consumeStream(res, waiting, controller);
       return;
     }
     try {
@@ -124,14 +124,14 @@ export class StreamableHttpClient implements UpstreamTransport {
   }
 
   private failUnanswered(waiting: Set<string>, why: string): void {
-    for (const id of waiting) this.onrequestfailed?.(JSON.parse(id) as JsonRpcId, new UpstreamError(why, -32000, undefined, 'unreachable'));
+    for (const id of waiting) this.onrequestfailed?.(JSON.parse(id) as JsonRpcId, new UpstreamError(why, -32000, undefined, 'interrupted'));
     waiting.clear();
   }
 
-  private async consumeStream(body: ReadableStream<Uint8Array>, waiting: Set<string>, controller: AbortController): Promise<void> {
+  private async consumeStream(res: HttpResponse, waiting: Set<string>, controller: AbortController): Promise<void> {
     let broke = false;
     try {
-      await readSse(body, (e) => {
+      await readSse(res.chunks(), (e) => {
         if (e.event !== undefined && e.event !== 'message') return;
         if (e.data.trim() === '') return; // priming events carry only an id
         try {
@@ -139,7 +139,7 @@ export class StreamableHttpClient implements UpstreamTransport {
         } catch (err) {
           this.opts.onDebug?.('dropped an event that is not JSON', { error: (err as Error).message });
         }
-      }, controller.signal);
+      });
     } catch {
       broke = true;
     } finally {
@@ -163,13 +163,13 @@ export class StreamableHttpClient implements UpstreamTransport {
       try {
         const headers = this.headers({ accept: 'text/event-stream' });
         if (this.lastEventId) headers['last-event-id'] = this.lastEventId;
-        const res = await this.opts.fetch(this.opts.url, { method: 'GET', headers, signal: controller.signal });
+        const res = await this.opts.http(this.opts.url, { method: 'GET', headers, signal: controller.signal });
         if (res.status === 405) {
-          await res.body?.cancel().catch(() => {});
+          res.discard();
           this.opts.onDebug?.('the gate offers no GET stream (405)');
           break;
         }
-        if (!res.ok || !res.body) {
+        if (res.status < 200 || res.status > 299) {
           const text = await res.text().catch(() => '');
           const err = httpError(res.status, text, true);
           if (err.kind === 'session-lost') {
@@ -179,7 +179,7 @@ export class StreamableHttpClient implements UpstreamTransport {
           this.opts.onDebug?.('the GET stream was refused', { status: res.status });
         } else {
           delay = 250;
-          await readSse(res.body, (e) => {
+          await readSse(res.chunks(), (e) => {
             if (e.id) this.lastEventId = e.id;
             if (e.event !== undefined && e.event !== 'message') return;
             if (e.data.trim() === '') return;
@@ -188,7 +188,7 @@ export class StreamableHttpClient implements UpstreamTransport {
             } catch (err) {
               this.opts.onDebug?.('dropped an event that is not JSON', { error: (err as Error).message });
             }
-          }, controller.signal).catch(() => {});
+          }).catch(() => {});
         }
       } catch (err) {
         if (this.closed) break;
@@ -207,8 +207,8 @@ export class StreamableHttpClient implements UpstreamTransport {
   async terminate(timeoutMs = 1000): Promise<void> {
     if (!this.sessionId) return;
     try {
-      const res = await this.opts.fetch(this.opts.url, { method: 'DELETE', headers: this.headers({}), signal: AbortSignal.timeout(timeoutMs) });
-      await res.body?.cancel().catch(() => {});
+      const res = await this.opts.http(this.opts.url, { method: 'DELETE', headers: this.headers({}), signal: AbortSignal.timeout(timeoutMs) });
+      res.discard();
     } catch {
       // the gate is gone or slow: nothing more to do
     }

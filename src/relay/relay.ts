@@ -22,14 +22,17 @@ export interface UpstreamTransport extends Transport {
   onrequestfailed?: (id: JsonRpcId, error: Error) => void;
 }
 
-/** An error an upstream can attach a JSON-RPC error (or a whole response) to. */
+/**
+ * Why a request got no answer from the upstream. `unreachable`: it was not sent. `interrupted`:
+ * it was sent and the connection ended before the answer (it may have run).
+ */
 export class UpstreamError extends Error {
   constructor(
     message: string,
     readonly code: number = ErrorCode.ConnectionClosed,
     readonly data?: unknown,
     /** What went wrong, for interceptors that turn failures into friendly results. */
-    readonly kind: 'unreachable' | 'session-lost' | 'unauthorized' | 'no-upstream' | 'http' | 'closed' = 'http',
+    readonly kind: 'unreachable' | 'interrupted' | 'session-lost' | 'unauthorized' | 'no-upstream' | 'http' | 'closed' = 'http',
     /** The HTTP status behind it, when there was one. */
     readonly status?: number,
   ) {
@@ -39,6 +42,11 @@ export class UpstreamError extends Error {
 }
 
 export interface Interceptor {
+  /**
+   * Called synchronously as each client message arrives, before any interceptor awaits anything:
+   * the place to note what later messages must wait for (their processing is concurrent).
+   */
+  arrived?(message: JsonRpcMessage): void;
   /** A client request before it is forwarded: return a response to answer it here instead. */
   request?(req: JsonRpcRequest): JsonRpcResponse | undefined | Promise<JsonRpcResponse | undefined>;
   /** The upstream's response to a client request, before the client sees it. */
@@ -87,6 +95,7 @@ export class Relay {
   }
 
   async fromClient(message: JsonRpcMessage): Promise<void> {
+    for (const i of this.interceptors) i.arrived?.(message);
     if (isRequest(message)) return this.clientRequest(message);
     if (isNotification(message)) {
       for (const i of this.interceptors) if (i.notification?.(message)) return;

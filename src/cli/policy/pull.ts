@@ -2,7 +2,7 @@
 // does it at start and per max-age); the other policy commands then use it.
 import { bridgeCredentials } from '../../bridge/credentials.ts';
 import { resolveGateAddress } from '../../bridge/gate-address.ts';
-import { createFetch } from '../../bridge/http-fetch.ts';
+import { createHttpClient } from '../../bridge/http-client.ts';
 import { pullOrgPolicy } from '../../bridge/org-policy-pull.ts';
 import { readCachedPolicy } from '../../config/policy-cache.ts';
 import { CliError } from '../errors.ts';
@@ -26,7 +26,7 @@ export async function runPolicyPull(opts: PullOptions): Promise<number> {
   const endpoint = `${address.cloudBase}/mcp-gate/policy`;
   let outcome;
   try {
-    outcome = await pullOrgPolicy({ gate: opts.gate, endpoint, fetch: await createFetch(), headers: { authorization: `Bearer ${credential.token}` }, etag: cached?.meta.etag ?? null });
+    outcome = await pullOrgPolicy({ gate: opts.gate, endpoint, http: await createHttpClient(), headers: { authorization: `Bearer ${credential.token}` }, etag: cached?.meta.etag ?? null });
   } catch (err) {
     throw new CliError('gate-unreachable', `cannot reach ${endpoint}: ${(err as Error).message}`);
   }
