@@ -87,7 +87,9 @@ async function* chunksOf(res: http.IncomingMessage): AsyncIterable<Uint8Array> {
 }
 
 async function createProxyHttpClient(): Promise<HttpClient> {
-  const undici = await import('undici');
+  // undici is CommonJS: bundled, its exports sit on the namespace's default.
+  const mod = (await import('undici')) as typeof import('undici') & { default?: typeof import('undici') };
+  const undici = mod.default ?? mod;
   const dispatcher = new undici.EnvHttpProxyAgent();
   return async (url, opts) => {
     const res = await undici.fetch(url, { method: opts.method, headers: opts.headers, body: opts.body, signal: opts.signal, dispatcher });
