@@ -51,12 +51,18 @@ export class PolicySync {
   /** Waits for the first pull, but never longer than the configured few seconds. */
   async ready(): Promise<PolicyState> {
     this.start();
+    if (this.state.kind !== 'loading') return this.state;
     const wait = this.opts.firstPullWaitMs ?? 3000;
     await Promise.race([this.firstPull, new Promise((r) => setTimeout(r, wait).unref())]);
     return this.state;
   }
 
   private async begin(): Promise<void> {
+    if (!this.opts.policyFile && !this.endpoint) {
+      this.state = { kind: 'off', reason: 'the gate URL has no /mcp-gate base to pull the org policy from (pass --policy or --cloud-url)' };
+      this.opts.log.info(`first check off: ${this.state.reason}`);
+      return;
+    }
     const { compilePolicySet, formatDiagnostic, hasErrors, loadPolicyPath, loadPolicyText } = await import('./policy-runtime.ts');
     if (this.opts.policyFile) {
       const { document, diagnostics } = await loadPolicyPath(this.opts.policyFile);

@@ -4,6 +4,7 @@
 // request whose stream ends unanswered (instead of leaving it hanging), tells a lost session
 // (404, or 400 naming the session) from other errors, and loads no schema library.
 import { classify, isRequest, isResponse, type JsonRpcId, type JsonRpcMessage } from '../relay/jsonrpc.ts';
+import { rememberText } from '../relay/raw-text.ts';
 import { UpstreamError, type UpstreamTransport } from '../relay/relay.ts';
 import type { HttpClient, HttpResponse } from './http-client.ts';
 import { readSse } from './sse-reader.ts';
@@ -102,7 +103,8 @@ export class StreamableHttpClient implements UpstreamTransport {
       const text = await res.text();
       if (text.trim() !== '') {
         const value = JSON.parse(text) as unknown;
-        for (const item of Array.isArray(value) ? value : [value]) this.deliver(item, waiting);
+        if (Array.isArray(value)) for (const item of value) this.deliver(item, waiting);
+        else this.deliver(value, waiting, text);
       }
     } catch (err) {
       this.controllers.delete(controller);
@@ -113,12 +115,13 @@ export class StreamableHttpClient implements UpstreamTransport {
     this.failUnanswered(waiting, 'the gate answered without a response to the request');
   }
 
-  private deliver(value: unknown, waiting: Set<string>): void {
+  private deliver(value: unknown, waiting: Set<string>, text?: string): void {
     const c = classify(value);
     if (!c.ok) {
       this.opts.onDebug?.('dropped an invalid message from the gate', { error: c.error.error.message });
       return;
     }
+    if (text !== undefined) rememberText(c.message, text);
     if (isResponse(c.message) && c.message.id !== undefined) waiting.delete(JSON.stringify(c.message.id));
     this.onmessage?.(c.message);
   }
@@ -135,7 +138,9 @@ export class StreamableHttpClient implements UpstreamTransport {
         if (e.event !== undefined && e.event !== 'message') return;
         if (e.data.trim() === '') return; // priming events carry only an id
         try {
-          this.deliver(JSON.parse(e.data), waiting);
+          const value = JSON.parse(e.data) as unknown;
+          if (Array.isArray(value)) for (const item of value) this.deliver(item, waiting);
+          else this.deliver(value, waiting, e.data);
         } catch (err) {
           this.opts.onDebug?.('dropped an event that is not JSON', { error: (err as Error).message });
         }

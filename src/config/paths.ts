@@ -1,7 +1,7 @@
 // OS-appropriate folders (XDG on Linux, ~/Library on macOS, %LOCALAPPDATA% on Windows), each
 // overridable by an environment variable so tests and CI can isolate themselves.
 import envPaths from 'env-paths';
-import { createHash } from 'node:crypto';
+import { homedir as osHomedir } from 'node:os';
 import path from 'node:path';
 
 const os = envPaths('sentrail', { suffix: '' });
@@ -21,10 +21,38 @@ export function gateKey(gateUrl: string): string {
   } catch {
     // not a URL: the hash alone still identifies it
   }
-  const hash = createHash('sha256').update(gateUrl).digest('hex').slice(0, 12);
-  return `${host.replace(/[^A-Za-z0-9.-]/g, '_')}-${hash}`;
+  return `${host.replace(/[^A-Za-z0-9.-]/g, '_')}-${fnv1a64(gateUrl).slice(0, 12)}`;
+}
+
+/**
+ * FNV-1a, 64 bits, as hex: a stable name, not a secret, so no need for node:crypto (whose load is
+ * ~6 ms of the bridge's start-up).
+ */
+function fnv1a64(text: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(text, 'utf8')) {
+    h ^= BigInt(byte);
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return h.toString(16).padStart(16, '0');
 }
 
 export function policyCacheDir(): string {
   return path.join(dirs.cache(), 'policies');
+}
+
+/** The CLI's own settings (the default gate, where each gate's credential is kept): JSON, 0600. */
+export function configFile(): string {
+  return path.join(dirs.config(), 'config.json');
+}
+
+/** `sentrail login --insecure-storage`: one 0600 file per gate + resource in this 0700 folder. */
+export function insecureCredentialsDir(): string {
+  return path.join(dirs.config(), 'credentials');
+}
+
+/** The file Sentrail's earlier CLI writes (`apiKey`); read as the last credential source. */
+export function legacyConfigFile(home: string = osHomedir()): string {
+  // os.homedir() honours HOME (USERPROFILE on Windows): tests and CI give each run a fresh one
+  return path.join(home, '.sentrail', 'config.json');
 }

@@ -4,6 +4,7 @@
 // on the start-up path (~80 ms of imports).
 import type { Readable, Writable } from 'node:stream';
 import { decodeLine, type JsonRpcMessage } from './jsonrpc.ts';
+import { lineTextOf } from './raw-text.ts';
 import type { Transport } from './transport.ts';
 
 /** A line longer than this is answered with an error and dropped, never buffered without end. */
@@ -84,7 +85,7 @@ export class StdioTransport implements Transport {
 
   send(message: JsonRpcMessage): Promise<void> {
     if (this.closed) return Promise.resolve();
-    const line = JSON.stringify(message) + '\n';
+    const line = (lineTextOf(message) ?? JSON.stringify(message)) + '\n';
     return new Promise((resolve) => {
       // Resolve on flush or on drain; a broken pipe is reported through 'error' above.
       if (this.output.write(line)) resolve();

@@ -7,6 +7,7 @@ import type { JsonRpcMessage } from '../../src/relay/jsonrpc.ts';
 import { decodeLine } from '../../src/relay/jsonrpc.ts';
 import { Relay, UpstreamError, type UpstreamTransport } from '../../src/relay/relay.ts';
 import { StdioTransport } from '../../src/relay/stdio-transport.ts';
+import { rememberText } from '../../src/relay/raw-text.ts';
 import type { Transport } from '../../src/relay/transport.ts';
 
 class MemoryTransport implements UpstreamTransport {
@@ -90,6 +91,23 @@ describe('StdioTransport', () => {
     await tick();
     assert.deepEqual(got.map((m) => (m as { id: unknown }).id), [2]);
     assert.equal(JSON.parse(lines[0]!).error.code, -32600);
+  });
+  it('forwards a message it did not change as its original text; a rebuilt or multi-line one is serialized', async () => {
+    const { output, t } = make();
+    const lines: string[] = [];
+    output.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
+    await t.start();
+    const raw = '{"id":1, "result":{"b":2,"a":"\\u00e9"},"jsonrpc":"2.0"}';
+    const m = JSON.parse(raw);
+    rememberText(m, raw);
+    await t.send(m);
+    await t.send({ ...m }); // a new object: no original text
+    const multi = JSON.parse('{"jsonrpc":"2.0",\n"id":2,"result":{}}');
+    rememberText(multi, '{"jsonrpc":"2.0",\n"id":2,"result":{}}');
+    await t.send(multi);
+    assert.equal(lines[0], raw);
+    assert.equal(lines[1], JSON.stringify(m));
+    assert.equal(lines[2], '{"jsonrpc":"2.0","id":2,"result":{}}');
   });
   it('closes on end of input', async () => {
     const { input, t } = make();
