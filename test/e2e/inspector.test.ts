@@ -1,41 +1,26 @@
 // The MCP Inspector's CLI mode (a real, independent MCP client; pinned 0.15.0, the last on Node 20)
 // lists and calls tools through the built bridge.
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { assertBuilt, BIN, ROOT } from '../helpers/cli.ts';
+import { startEverything, type Upstream } from '../helpers/mcp.ts';
 
 const run = promisify(execFile);
 const INSPECTOR = path.join(ROOT, 'node_modules/@modelcontextprotocol/inspector/cli/build/cli.js');
 
-let upstream: ChildProcess | null = null;
+let upstream: Upstream;
 let gateUrl = '';
 let env: NodeJS.ProcessEnv = {};
 
 before(async () => {
   assertBuilt();
-  const port = await new Promise<number>((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(p));
-    });
-  });
-  upstream = spawn(process.execPath, [path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'streamableHttp'], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server-everything did not start')), 15_000);
-    upstream!.stderr!.on('data', (d: Buffer) => {
-      if (/listening/i.test(String(d))) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  gateUrl = `http://127.0.0.1:${port}/mcp`;
+  upstream = await startEverything();
+  gateUrl = upstream.mcpUrl;
   env = {
     ...process.env,
     SENTRAIL_API_KEY: 'agk_' + 'i'.repeat(40),
@@ -44,9 +29,7 @@ before(async () => {
   };
 });
 
-after(() => {
-  upstream?.kill();
-});
+after(() => upstream?.close());
 
 const inspector = async (...args: string[]) => {
   const { stdout } = await run(process.execPath, [INSPECTOR, '--cli', process.execPath, BIN, 'bridge', '--gate', gateUrl, ...args], { env, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });

@@ -1,9 +1,8 @@
 // The package as users get it: `npm pack`, then `npx` of that tarball with an empty npm cache runs
 // `sentrail --version` and a bridge session (what `.mcp.json`'s `npx -y sentrail bridge` does).
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,25 +10,15 @@ import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ROOT } from '../helpers/cli.ts';
+import { startEverything, type Upstream } from '../helpers/mcp.ts';
 
 const run = promisify(execFile);
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const NPX = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
 let tarball = '';
 let cache = '';
-let upstream: ChildProcess | null = null;
+let upstream: Upstream;
 let upstreamUrl = '';
 
 before(async () => {
@@ -37,23 +26,11 @@ before(async () => {
   const { stdout } = await run(NPM, ['pack', '--pack-destination', dir, '--silent'], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
   tarball = path.join(dir, stdout.trim().split('\n').pop()!);
   cache = await mkdtemp(path.join(os.tmpdir(), 'sentrail-npm-cache-'));
-  const port = await freePort();
-  upstream = spawn(process.execPath, [path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'streamableHttp'], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server-everything did not start')), 15_000);
-    upstream!.stderr!.on('data', (d: Buffer) => {
-      if (/listening/i.test(String(d))) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  upstreamUrl = `http://127.0.0.1:${port}/mcp`;
+  upstream = await startEverything();
+  upstreamUrl = upstream.mcpUrl;
 });
 
-after(() => {
-  upstream?.kill();
-});
+after(() => upstream?.close());
 
 describe('the npm package', () => {
   it('bin points at a JavaScript file that node runs, and there are no runtime dependencies to install', async () => {
