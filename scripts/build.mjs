@@ -16,11 +16,15 @@ await build({
   mainFields: ['module', 'main'],
   target: 'node20',
   sourcemap: false,
-  // Everything is bundled (the package has no runtime dependencies, so `npx -y sentrail` fetches one
-  // tarball); the licences of what is bundled go beside the code.
+  // Everything but the keychain addon is bundled (see `external`); the licences of what is bundled
+  // go beside the code.
   legalComments: 'linked',
   chunkNames: 'chunks/[name]-[hash]',
   define: { __SENTRAIL_VERSION__: JSON.stringify(pkg.version) },
+  // The one runtime dependency: @napi-rs/keyring is a native addon (a platform package per OS/CPU,
+  // each a .node binary chosen at run time), which cannot be bundled. It stays a `dependency` in
+  // package.json and is resolved from node_modules when a keychain call is made (src/auth/keychain.ts).
+  external: ['@napi-rs/keyring', '@napi-rs/keyring-*'],
   // CommonJS dependencies bundled into ESM need a require for Node built-ins.
   banner: { js: "import { createRequire as __sentrailCreateRequire } from 'node:module'; const require = __sentrailCreateRequire(import.meta.url);" },
   logLevel: 'warning',

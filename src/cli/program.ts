@@ -59,9 +59,36 @@ export function buildProgram(run: (action: Action) => void): Command {
     );
 
   program
+    .command('login')
+    .description('log in to a gate: --with-api-key reads an agk_ key from standard input, checks it, keeps it in the OS keychain, and makes the gate the default')
+    .option('--gate <url>', 'the gate URL (default: the default gate, once there is one)')
+    .option('--with-api-key', 'read an agk_ API key from standard input (never pass it as an argument)')
+    .option('--insecure-storage', 'keep the credential in a 0600 file instead of the OS keychain (machines without a keychain)')
+    .option('--allow-http', 'allow plain http:// to a non-loopback gate')
+    .exitOverride()
+    .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./login.ts')).runLogin(o as never)));
+
+  program
+    .command('logout')
+    .description("delete the gate's stored credential (default: the default gate)")
+    .option('--gate <url>', 'the gate URL (default: the default gate)')
+    .exitOverride()
+    .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./logout.ts')).runLogout(o as never)));
+
+  program
+    .command('status')
+    .description('who you are at the gate, where the credential comes from, its expiry, and the cached org policy; exit 4 when not logged in')
+    .option('--gate <url>', 'the gate URL (default: the default gate)')
+    .option('--api-key <key>', 'check this agk_ API key instead (prefer SENTRAIL_API_KEY)')
+    .option('--allow-http', 'allow plain http:// to a non-loopback gate')
+    .option('--json', 'print one JSON object')
+    .exitOverride()
+    .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./status.ts')).runStatus(o as never)));
+
+  program
     .command('bridge')
     .description('the stdio MCP server Claude Code launches: relays to your Sentrail gate, with the org policy as a local first check')
-    .option('--gate <url>', 'the gate URL (e.g. https://<ref>.supabase.co/functions/v1/mcp-gate/sse), or any MCP HTTP endpoint')
+    .option('--gate <url>', 'the gate URL (e.g. https://<ref>.supabase.co/functions/v1/mcp-gate/sse), or any MCP HTTP endpoint (default: the default gate of sentrail login)')
     .option('--cloud-url <url>', 'the base the other gate endpoints hang off (default: the gate URL up to /mcp-gate)')
     .option('--agent <id>', 'the X-Agent-Id to send (default: SENTRAIL_AGENT_ID, else the client name from initialize)')
     .option('--policy <file>', 'use this policy file as the first check instead of pulling the org policy')

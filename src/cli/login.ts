@@ -1,0 +1,108 @@
+// `sentrail login --with-api-key [--gate URL] [--insecure-storage]`: reads an agk_ key from standard
+// input, checks it against the gate (a tools/list after initialize; 401: refused), stores it (the OS
+// keychain, or a 0600 file with --insecure-storage) and remembers the gate as the default.
+// Browser and device login (OAuth) come later (issue 4); until then `login` says so.
+import { resolveGateAddress } from '../bridge/gate-address.ts';
+import { createHttpClient } from '../bridge/http-client.ts';
+import { defaultOpenStore } from '../auth/credential-sources.ts';
+import { checkCredential } from '../auth/gate-check.ts';
+import { readSecret } from '../auth/read-secret.ts';
+import { apiKeyEntry, gateResource, normalizeGateUrl } from '../auth/token-entry.ts';
+import type { TokenStore } from '../auth/token-store.ts';
+import { readCliConfig, updateCliConfig, type CredentialStorage } from '../config/cli-config.ts';
+import { maskKey } from '../log/redact.ts';
+import { CliError, usageError } from './errors.ts';
+import { ExitCode } from './exit-codes.ts';
+
+export interface LoginOptions {
+  gate?: string;
+  withApiKey?: boolean;
+  insecureStorage?: boolean;
+  allowHttp?: boolean;
+}
+
+/** The gate API key format (gate-protocol.md, "Auth"). */
+export const API_KEY_FORMAT = /^agk_[A-Za-z0-9]{40}$/;
+
+export async function runLogin(opts: LoginOptions): Promise<number> {
+  return login(opts);
+}
+
+async function login(opts: LoginOptions): Promise<number> {
+  const err = process.stderr;
+  if (!opts.withApiKey) {
+    throw new CliError('login-not-available', 'browser and device login (OAuth) are not available in this version of sentrail yet', {
+      exitCode: ExitCode.INVALID_INPUT,
+      hint: 'Log in with an API key instead; it is read from standard input:\n  printenv SENTRAIL_API_KEY | sentrail login --with-api-key --gate <gate URL>',
+    });
+  }
+  const { config } = await readCliConfig();
+  const given = opts.gate ?? config.defaultGate;
+  if (!given) throw usageError('which gate? pass --gate <gate URL> (e.g. https://<ref>.supabase.co/functions/v1/mcp-gate/sse)', 'login remembers it as the default gate for status, logout and the bridge.');
+  const address = resolveGateAddress(given, { allowHttp: opts.allowHttp });
+  const gate = normalizeGateUrl(given);
+  const resource = gateResource(gate);
+
+  let key: string;
+  try {
+    key = await readSecret();
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'cancelled') throw new CliError('cancelled', 'cancelled; nothing was stored');
+    throw e;
+  }
+  if (key === '') {
+    throw usageError('no API key on standard input', 'Pipe it in, e.g.: printenv SENTRAIL_API_KEY | sentrail login --with-api-key (never put it on the command line).');
+  }
+  if (!API_KEY_FORMAT.test(key)) {
+    // Never echo what was read: it may be a real secret of another kind.
+    throw usageError('what was read from standard input is not a Sentrail API key (agk_ followed by 40 letters and digits)');
+  }
+
+  const storage: CredentialStorage = opts.insecureStorage ? 'file' : 'keychain';
+  const openStore = defaultOpenStore();
+  const store = await openStore(storage);
+  // Ask the store first: no keychain is found out in milliseconds, before the gate is contacted.
+  const previous = await store.get(gate, resource).catch((e: unknown) => {
+    if (e instanceof CliError && e.code === 'store-entry-unreadable') return null; // replaced below
+    throw e;
+  });
+
+  const outcome = await checkCredential(await createHttpClient(), address.mcpUrl, key);
+  if (outcome.kind === 'refused') {
+    throw new CliError('key-refused', `the gate refused this API key (HTTP ${outcome.status}): it is wrong, expired, revoked, or lacks the mcp scope. Nothing was stored.`, {
+      exitCode: ExitCode.NOT_LOGGED_IN,
+      hint: 'Check the key in Sentrail (Settings → API keys) and that --gate is the URL you were given.',
+    });
+  }
+  if (outcome.kind === 'failed') throw new CliError('gate-check-failed', `cannot check the key: ${outcome.message}. Nothing was stored.`);
+
+  await store.set(apiKeyEntry(gate, resource, key, new Date(), previous));
+  await removeElsewhere(gate, resource, storage, config.gates[gate]?.storage ?? null, openStore);
+  await updateCliConfig((c) => {
+    c.defaultGate = gate;
+    c.gates[gate] = { ...c.gates[gate], storage };
+  });
+
+  if (storage === 'file') {
+    const file = (store as TokenStore & { fileFor?: (g: string, r: string) => string }).fileFor?.(gate, resource) ?? store.location;
+    err.write(`warning: --insecure-storage: the key is kept unencrypted in ${file} (readable by you only, mode 0600). Prefer the OS keychain where there is one; in CI and containers, SENTRAIL_API_KEY.\n`);
+  }
+  const seen = outcome.tools === null ? '' : ` (${outcome.tools} tool${outcome.tools === 1 ? '' : 's'} visible)`;
+  if (outcome.note) err.write(`note: ${outcome.note}\n`);
+  err.write(`Logged in to ${gate} with API key ${maskKey(key)}${seen}; stored in ${storage === 'file' ? 'a file (--insecure-storage)' : store.location}.\n`);
+  err.write(`${gate} is now the default gate for sentrail status, sentrail logout and sentrail bridge.\n`);
+  return ExitCode.OK;
+}
+
+/** A credential moved from one store to the other must not stay behind in the first. */
+async function removeElsewhere(gate: string, resource: string, storage: CredentialStorage, before: CredentialStorage | null, openStore: ReturnType<typeof defaultOpenStore>): Promise<void> {
+  // The file store is always cheap to clean; the keychain only when login had put the key there
+  // (with --insecure-storage there may be no keychain at all, and asking it could take seconds).
+  const other: CredentialStorage = storage === 'file' ? 'keychain' : 'file';
+  if (other === 'keychain' && before !== 'keychain') return;
+  try {
+    await (await openStore(other)).delete(gate, resource);
+  } catch (e) {
+    process.stderr.write(`warning: could not remove the earlier credential for ${gate} from the ${other === 'file' ? 'insecure-storage file' : 'OS keychain'}: ${(e as Error).message}\n`);
+  }
+}
