@@ -3,6 +3,7 @@
 // `GET C/mcp-gate/whoami` (who the credential is; 404 on gates without it). Uses the bridge's HTTP
 // client (proxy variables honoured); credentials go to the gate's origin only: no redirect is followed.
 import type { HttpClient, HttpResponse } from '../bridge/http-client.ts';
+import { readSse } from '../bridge/sse-reader.ts';
 
 export const CHECK_TIMEOUT_MS = 10_000;
 const PROTOCOL_VERSION = '2025-06-18';
@@ -52,41 +53,26 @@ async function post(http: HttpClient, url: URL, token: string, body: Record<stri
   return { status: res.status, sessionId, message: found };
 }
 
-/**
- * The JSON-RPC message with `id` in a text/event-stream body. A few lines of SSE framing rather
- * than the bridge's reader (src/bridge/sse-reader.ts): sharing that module would split it out of
- * the bridge's chunk, and every chunk costs the bridge's start-up a file load.
- */
+/** The JSON-RPC message with `id` in a text/event-stream body (the bridge's SSE reader). */
 async function findInEventStream(res: HttpResponse, id: unknown): Promise<Record<string, unknown> | null> {
-  const decoder = new TextDecoder();
-  let text = '';
+  let found: Record<string, unknown> | null = null;
   try {
-    for await (const chunk of res.chunks()) {
-      text += decoder.decode(chunk, { stream: true });
-      let end: RegExpExecArray | null;
-      while ((end = /\r?\n\r?\n|\r\r/.exec(text))) {
-        const event = text.slice(0, end.index);
-        text = text.slice(end.index + end[0].length);
-        const data = event
-          .split(/\r?\n|\r/)
-          .filter((l) => l.startsWith('data:'))
-          .map((l) => l.slice(l.startsWith('data: ') ? 6 : 5))
-          .join('\n');
-        try {
-          const m = JSON.parse(data) as Record<string, unknown>;
-          if (m && m.id === id) {
-            res.discard();
-            return m;
-          }
-        } catch {
-          // not JSON (a comment, a priming event): not ours
+    await readSse(res.chunks(), (e) => {
+      if (found) return;
+      try {
+        const m = JSON.parse(e.data) as Record<string, unknown>;
+        if (m && m.id === id) {
+          found = m;
+          res.discard(); // the rest of the stream is not ours
         }
+      } catch {
+        // not JSON (a comment, a priming event): not ours
       }
-    }
+    });
   } catch {
-    // the stream broke before our answer
+    // the stream broke (or was dropped once our answer came)
   }
-  return null;
+  return found;
 }
 
 function describeError(err: unknown, url: URL, timeoutMs: number): string {

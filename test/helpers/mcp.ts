@@ -256,19 +256,9 @@ export interface FixtureStats {
   sessionsOpen: number;
 }
 
-/** An HTTP fault the fixture server answers with (test/fixtures/big-result-server.ts). */
-export interface FixtureFault {
-  status: number;
-  /** `{authorization}` is replaced with the request's Authorization header. */
-  body?: string;
-  /** JSON-RPC methods (of POSTs) it applies to; every request when absent. */
-  methods?: string[];
-  /** HTTP methods it applies to (e.g. DELETE). */
-  httpMethods?: string[];
-  headers?: Record<string, string>;
-  /** Never answer. */
-  hang?: boolean;
-}
+/** An HTTP fault the fixture server answers with (type only: the fixture runs as its own process). */
+import type { Fault as FixtureFault } from '../fixtures/big-result-server.ts';
+export type { FixtureFault };
 
 export interface FixtureUpstream extends Upstream {
   stats(): Promise<FixtureStats>;
