@@ -19,6 +19,12 @@ export interface ClientRegistration {
   registeredAt?: string;
 }
 
+/** The authorization server endpoints an OAuth entry needs later, so refresh and revocation need no discovery. */
+export interface AuthServerEndpoints {
+  token: string;
+  revocation: string | null;
+}
+
 export interface StoredEntry {
   type: CredentialType;
   /** The gate URL as normalized by normalizeGateUrl(). */
@@ -33,6 +39,8 @@ export interface StoredEntry {
   /** The authorization server's issuer identifier (OAuth). */
   issuer: string | null;
   client: ClientRegistration | null;
+  /** OAuth: the issuer's token and revocation endpoints (RFC 8414 metadata, as discovered at login). */
+  endpoints?: AuthServerEndpoints | null;
   /** Granted scopes, when known. */
   scopes: string[];
   createdAt: string;
@@ -90,6 +98,12 @@ export function decodeEntry(text: string): DecodeResult {
   const client = decodeClient(o.client);
   if (client === undefined) return bad('the client registration is malformed');
   if (!isString(o.createdAt) || !isString(o.updatedAt)) return bad('no timestamps');
+  let endpoints: AuthServerEndpoints | null = null;
+  if (o.endpoints !== undefined && o.endpoints !== null) {
+    const e = o.endpoints as Record<string, unknown>;
+    if (typeof e !== 'object' || !isString(e.token) || !isNullableString(e.revocation ?? null)) return bad('the authorization server endpoints are malformed');
+    endpoints = { token: e.token, revocation: (e.revocation as string | null | undefined) ?? null };
+  }
   const scopes = Array.isArray(o.scopes) && o.scopes.every(isString) ? (o.scopes as string[]) : [];
   return {
     ok: true,
@@ -102,6 +116,7 @@ export function decodeEntry(text: string): DecodeResult {
       expiresAt: (o.expiresAt as string | null | undefined) ?? null,
       issuer: (o.issuer as string | null | undefined) ?? null,
       client,
+      endpoints,
       scopes,
       createdAt: o.createdAt,
       updatedAt: o.updatedAt,
