@@ -33,7 +33,10 @@ export function createConfiguration(input: ConfigurationInput): oidc.Configurati
 /** The configuration refresh and revocation need, from what an entry stores (no discovery). */
 export function configurationFromEntry(entry: { issuer: string | null; client: ClientRegistration | null; endpoints?: { token: string; revocation: string | null } | null }, fetchImpl?: typeof fetch): oidc.Configuration {
   if (!entry.issuer || !entry.client || !entry.endpoints) throw new Error('the stored credential has no authorization server details; log in again');
-  const metadata: ServerMetadata = { issuer: entry.issuer, token_endpoint: entry.endpoints.token };
-  if (entry.endpoints.revocation) metadata.revocation_endpoint = entry.endpoints.revocation;
+  const metadata: ServerMetadata = {
+    issuer: entry.issuer,
+    token_endpoint: entry.endpoints.token,
+    ...(entry.endpoints.revocation ? { revocation_endpoint: entry.endpoints.revocation } : {}),
+  };
   return createConfiguration({ metadata, client: entry.client, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
 }
