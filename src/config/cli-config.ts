@@ -16,11 +16,24 @@ export interface GateSettings {
   storage?: CredentialStorage;
 }
 
+/**
+ * A public OAuth client registration, remembered per issuer so the next login reuses it (no secret:
+ * a registration that came with a client secret lives only in the credential entry).
+ */
+export interface RememberedClient {
+  clientId: string;
+  method: 'pre-registered' | 'metadata-document' | 'dynamic';
+  redirectUris: string[];
+  registeredAt: string;
+}
+
 export interface CliConfig {
   /** The gate `status`, `logout` and the bridge act on without --gate. */
   defaultGate: string | null;
   /** Per gate (the normalized gate URL). */
   gates: Record<string, GateSettings>;
+  /** Per authorization server issuer. */
+  clients: Record<string, RememberedClient>;
 }
 
 export interface ReadConfigResult {
@@ -30,7 +43,15 @@ export interface ReadConfigResult {
   file: string;
 }
 
-const empty = (): CliConfig => ({ defaultGate: null, gates: {} });
+const empty = (): CliConfig => ({ defaultGate: null, gates: {}, clients: {} });
+
+function rememberedClient(v: unknown): RememberedClient | null {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return null;
+  const c = v as Record<string, unknown>;
+  if (typeof c.clientId !== 'string' || !['pre-registered', 'metadata-document', 'dynamic'].includes(c.method as string)) return null;
+  const uris = Array.isArray(c.redirectUris) ? c.redirectUris.filter((u): u is string => typeof u === 'string') : [];
+  return { clientId: c.clientId, method: c.method as RememberedClient['method'], redirectUris: uris, registeredAt: typeof c.registeredAt === 'string' ? c.registeredAt : '' };
+}
 
 function fromJson(raw: unknown): { config: CliConfig; problem?: string } {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return { config: empty(), problem: 'not a JSON object' };
@@ -42,6 +63,12 @@ function fromJson(raw: unknown): { config: CliConfig; problem?: string } {
       if (!settings || typeof settings !== 'object') continue;
       const s = settings as Record<string, unknown>;
       config.gates[gate] = s.storage === 'keychain' || s.storage === 'file' ? { storage: s.storage } : {};
+    }
+  }
+  if (o.clients && typeof o.clients === 'object' && !Array.isArray(o.clients)) {
+    for (const [issuer, v] of Object.entries(o.clients as Record<string, unknown>)) {
+      const c = rememberedClient(v);
+      if (c) config.clients[issuer] = c;
     }
   }
   // A newer format is read for what this version understands (it only ever adds fields).
@@ -78,7 +105,7 @@ export async function updateCliConfig(change: (config: CliConfig) => void, file:
   }
   const { config } = fromJson(raw);
   change(config);
-  const out = { ...raw, schema: Math.max(CLI_CONFIG_SCHEMA, typeof raw.schema === 'number' ? raw.schema : 0), defaultGate: config.defaultGate, gates: config.gates };
+  const out = { ...raw, schema: Math.max(CLI_CONFIG_SCHEMA, typeof raw.schema === 'number' ? raw.schema : 0), defaultGate: config.defaultGate, gates: config.gates, clients: config.clients };
   const dir = path.dirname(file);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);

@@ -17,7 +17,7 @@ import type { CliConfig } from '../../src/config/cli-config.ts';
 const GATE = 'http://127.0.0.1:7391/mcp-gate/sse';
 const key = (c: string) => `agk_${c.repeat(40)}`;
 const entry = (token: string) => apiKeyEntry(GATE, gateResource(GATE), token, new Date('2026-11-21T12:00:00Z'));
-const config = (storage?: 'keychain' | 'file'): CliConfig => ({ defaultGate: GATE, gates: storage ? { [GATE]: { storage } } : {} });
+const config = (storage?: 'keychain' | 'file'): CliConfig => ({ defaultGate: GATE, gates: storage ? { [GATE]: { storage } } : {}, clients: {} });
 
 function stores(opts: { keychain?: TokenStore; file?: TokenStore } = {}): OpenStore & { opened: string[] } {
   const keychain = opts.keychain ?? createMemoryTokenStore();

@@ -2,14 +2,15 @@
 // a client, with the transport rules applied. Imported lazily (login, logout, and a bridge that
 // has to refresh); a bridge with a valid token never loads openid-client.
 import * as oidc from 'openid-client';
+import { isLoopback } from '../../bridge/gate-address.ts';
 import type { ClientRegistration } from '../token-entry.ts';
 
 export { oidc };
 
 /** http:// is allowed for loopback hosts only (gate-protocol.md: as for gates; tests and the local gate). */
 export function isLoopbackUrl(url: string): boolean {
-  const { protocol, hostname } = new URL(url);
-  return protocol === 'http:' && (hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname));
+  const u = new URL(url);
+  return u.protocol === 'http:' && isLoopback(u);
 }
 
 /** Metadata fields this project reads (RFC 8414); openid-client's own type has them all. */
