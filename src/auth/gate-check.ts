@@ -11,11 +11,13 @@ const AGENT_ID = 'sentrail-cli';
 
 export type CheckOutcome =
   | { kind: 'accepted'; tools: number | null; note?: string }
-  | { kind: 'refused'; status: number }
+  /** 401: the credential is refused; 403: it lacks a scope (`wwwAuthenticate` says which, RFC 6750 §3.1). */
+  | { kind: 'refused'; status: number; wwwAuthenticate?: string | null }
   | { kind: 'failed'; message: string };
 
 interface Exchange {
   status: number;
+  wwwAuthenticate: string | null;
   sessionId: string | null;
   message: Record<string, unknown> | null;
 }
@@ -32,9 +34,10 @@ async function post(http: HttpClient, url: URL, token: string, body: Record<stri
     body: JSON.stringify(body),
   });
   const sessionId = res.header('mcp-session-id');
+  const wwwAuthenticate = res.header('www-authenticate');
   if (res.status < 200 || res.status >= 300 || !('id' in body)) {
     res.discard();
-    return { status: res.status, sessionId, message: null };
+    return { status: res.status, wwwAuthenticate, sessionId, message: null };
   }
   const type = res.header('content-type') ?? '';
   let found: Record<string, unknown> | null = null;
@@ -50,7 +53,7 @@ async function post(http: HttpClient, url: URL, token: string, body: Record<stri
       found = null;
     }
   }
-  return { status: res.status, sessionId, message: found };
+  return { status: res.status, wwwAuthenticate, sessionId, message: found };
 }
 
 /** The JSON-RPC message with `id` in a text/event-stream body (the bridge's SSE reader). */
@@ -102,7 +105,9 @@ export async function checkCredential(http: HttpClient, mcpUrl: URL, token: stri
       {},
       signal,
     );
-    if (init.status === 401) return { kind: 'refused', status: 401 };
+    const refused = (x: Exchange): CheckOutcome | null => (x.status === 401 || x.status === 403 ? { kind: 'refused', status: x.status, wwwAuthenticate: x.wwwAuthenticate } : null);
+    const initRefused = refused(init);
+    if (initRefused) return initRefused;
     if (init.status === 424) return { kind: 'accepted', tools: null, note: 'the gate has no MCP server connected to this workspace yet (HTTP 424)' };
     if (init.status >= 300 && init.status < 400) return { kind: 'failed', message: `the gate answered initialize with a redirect (HTTP ${init.status}); credentials are never sent across redirects: use the final URL as --gate` };
     if (init.status < 200 || init.status >= 300) return { kind: 'failed', message: `the gate answered initialize with HTTP ${init.status}` };
@@ -112,10 +117,12 @@ export async function checkCredential(http: HttpClient, mcpUrl: URL, token: stri
     sessionId = init.sessionId;
 
     const initialized = await post(http, mcpUrl, token, { jsonrpc: '2.0', method: 'notifications/initialized' }, session(), signal);
-    if (initialized.status === 401) return { kind: 'refused', status: 401 };
+    const initializedRefused = refused(initialized);
+    if (initializedRefused) return initializedRefused;
 
     const list = await post(http, mcpUrl, token, { jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} }, session(), signal);
-    if (list.status === 401) return { kind: 'refused', status: 401 };
+    const listRefused = refused(list);
+    if (listRefused) return listRefused;
     if (list.status === 424) return { kind: 'accepted', tools: null, note: 'the gate has no MCP server connected to this workspace yet (HTTP 424)' };
     if (list.status < 200 || list.status >= 300) return { kind: 'failed', message: `the gate answered tools/list with HTTP ${list.status}` };
     const tools = (list.message?.result as { tools?: unknown } | undefined)?.tools;

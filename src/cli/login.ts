@@ -1,7 +1,8 @@
-// `sentrail login --with-api-key [--gate URL] [--insecure-storage]`: reads an agk_ key from standard
-// input, checks it against the gate (a tools/list after initialize; 401: refused), stores it (the OS
-// keychain, or a 0600 file with --insecure-storage) and remembers the gate as the default.
-// Browser and device login (OAuth) come later (issue 4); until then `login` says so.
+// `sentrail login [--gate URL]`: OAuth 2.1 in the browser or with a device code
+// (src/auth/oauth/login-flow.ts, shown by the login view); or `--with-api-key`: reads an agk_ key
+// from standard input, checks it against the gate (a tools/list after initialize; 401: refused).
+// Either way the credential goes to the OS keychain (or a 0600 file with --insecure-storage) and
+// the gate becomes the default.
 import { resolveGateAddress } from '../bridge/gate-address.ts';
 import { createHttpClient } from '../bridge/http-client.ts';
 import { defaultOpenStore } from '../auth/credential-sources.ts';
@@ -19,6 +20,13 @@ export interface LoginOptions {
   withApiKey?: boolean;
   insecureStorage?: boolean;
   allowHttp?: boolean;
+  device?: boolean;
+  /** commander's --no-browser: false when given. */
+  browser?: boolean;
+  callbackPort?: string;
+  clientId?: string;
+  clientMetadataUrl?: string;
+  json?: boolean;
 }
 
 /** The gate API key format (gate-protocol.md, "Auth"). */
@@ -29,13 +37,8 @@ export async function runLogin(opts: LoginOptions): Promise<number> {
 }
 
 async function login(opts: LoginOptions): Promise<number> {
+  if (!opts.withApiKey) return (await import('./login-oauth.ts')).runOAuthLoginCommand(opts);
   const err = process.stderr;
-  if (!opts.withApiKey) {
-    throw new CliError('login-not-available', 'browser and device login (OAuth) are not available in this version of sentrail yet', {
-      exitCode: ExitCode.INVALID_INPUT,
-      hint: 'Log in with an API key instead; it is read from standard input:\n  printenv SENTRAIL_API_KEY | sentrail login --with-api-key --gate <gate URL>',
-    });
-  }
   const { config } = await readCliConfig();
   const given = opts.gate ?? config.defaultGate;
   if (!given) throw usageError('which gate? pass --gate <gate URL> (e.g. https://<ref>.supabase.co/functions/v1/mcp-gate/sse)', 'login remembers it as the default gate for status, logout and the bridge.');

@@ -60,10 +60,16 @@ export function buildProgram(run: (action: Action) => void): Command {
 
   program
     .command('login')
-    .description('log in to a gate: --with-api-key reads an agk_ key from standard input, checks it, keeps it in the OS keychain, and makes the gate the default')
+    .description("log in to a gate as yourself (OAuth 2.1 in the browser, or --device), or with --with-api-key; keeps the credential in the OS keychain and makes the gate the default")
     .option('--gate <url>', 'the gate URL (default: the default gate, once there is one)')
+    .option('--device', 'use the device flow: open a URL on any device and type the code shown (chosen by itself when no browser can be opened)')
+    .option('--no-browser', 'do not open a browser: print the authorization URL to open anywhere (the login waits for it)')
+    .option('--callback-port <n>', 'the loopback port the browser returns to (default: any free port)')
+    .option('--client-id <id>', 'a client id your organisation registered for sentrail (default: sentrail registers itself)')
+    .option('--client-metadata-url <url>', 'a Client ID Metadata Document URL to use as client id, where the server supports them')
     .option('--with-api-key', 'read an agk_ API key from standard input (never pass it as an argument)')
     .option('--insecure-storage', 'keep the credential in a 0600 file instead of the OS keychain (machines without a keychain)')
+    .option('--json', 'print progress and the outcome as JSON lines on stdout')
     .option('--allow-http', 'allow plain http:// to a non-loopback gate')
     .exitOverride()
     .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./login.ts')).runLogin(o as never)));
