@@ -1,196 +1,48 @@
 // `sentrail login --with-api-key | status | logout` and the bridge's stored credential, end to end:
 // the BUILT binary, the local gate (`sentrail gate`) in front of server-everything, and a REAL OS
-// keychain: the Secret Service of gnome-keyring on a D-Bus session bus. .ci/run starts one:
-//
-//   dbus-run-session -- sh -c 'echo -n ci | gnome-keyring-daemon --unlock --components=secrets >/dev/null && npm test'
-//
-// Tests that need it detect it (DBUS_SESSION_BUS_ADDRESS + a set/get/delete probe through
-// @napi-rs/keyring) and are skipped, with the reason, when there is none; under CI=true they fail
-// instead. Every command runs with a fresh HOME (the OS config/state/cache folders under it) and no
-// SENTRAIL_* or XDG_* variables. Every key used is planted: it must show up in no output, no log
-// file, and no file under HOME (but for --insecure-storage, whose file is the point).
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+// keychain (test/helpers/user-session.ts: gnome-keyring's Secret Service under dbus-run-session,
+// skipped with the reason when missing, failed under CI=true). Every key used is planted: it must
+// show up in no output, no log file, and no file under HOME (but for --insecure-storage, whose file
+// is the point).
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { assertBuilt, assertNoStackTrace, BIN, ROOT } from '../helpers/cli.ts';
+import { assertBuilt, assertNoStackTrace } from '../helpers/cli.ts';
+import {
+  assertNoPlantedSecretsAndCleanUp,
+  bridgeLogs,
+  bridgeTools,
+  filesContaining,
+  freshHome,
+  keychainStatus,
+  needKeychain,
+  planted,
+  secretToolSearch,
+  sentrail,
+  userEnv,
+} from '../helpers/user-session.ts';
 import { DEMO_POLICY, EVERYTHING_STDIO, startGate, stopAllGates, testApiKey, type GateProcess } from '../helpers/gate.ts';
-
-const CI = process.env.CI === 'true' || process.env.CI === '1';
-
-// ── Running the CLI ─────────────────────────────────────────────────────────────────────────────
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** Everything any command printed, for the planted-secret check at the end. */
-const outputs: { what: string; text: string }[] = [];
-const homes: string[] = [];
-
-/** The environment of a user with a fresh HOME: nothing of the test runner's sentrail settings. */
-function userEnv(home: string, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (k.startsWith('SENTRAIL_') || k.startsWith('XDG_') || k === 'NODE_OPTIONS') continue;
-    env[k] = v;
-  }
-  Object.assign(env, { HOME: home, NO_COLOR: '1' });
-  for (const [k, v] of Object.entries(extra)) {
-    if (v === undefined) delete env[k];
-    else env[k] = v;
-  }
-  return env;
-}
-
-async function freshHome(): Promise<string> {
-  const home = await mkdtemp(path.join(os.tmpdir(), 'sentrail-login-home-'));
-  homes.push(home);
-  return home;
-}
-
-function sentrail(args: string[], opts: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number }): Promise<Run> {
-  assertBuilt();
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`sentrail ${args.join(' ')} did not end within ${opts.timeoutMs ?? 20_000} ms\nstderr: ${stderr}`));
-    }, opts.timeoutMs ?? 20_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      const ms = performance.now() - started;
-      outputs.push({ what: `sentrail ${args.join(' ')} (stdout)`, text: stdout }, { what: `sentrail ${args.join(' ')} (stderr)`, text: stderr });
-      // let the pipes drain
-      setImmediate(() => resolve({ code, stdout, stderr, ms }));
-    });
-    child.stdin.end(opts.input ?? '');
-  });
-}
-
-/** `secret-tool search service sentrail`: what the Secret Service holds for sentrail (attributes and secrets). */
-function secretToolSearch(): Promise<string> {
-  return new Promise((resolve) => {
-    execFile('secret-tool', ['search', '--all', 'service', 'sentrail'], { timeout: 5000 }, (_err, stdout, stderr) => resolve(`${stdout}\n${stderr}`));
-  });
-}
-
-/** Every file under `dir` whose bytes contain `needle`. */
-async function filesContaining(dir: string, needle: string): Promise<string[]> {
-  const hits: string[] = [];
-  const walk = async (d: string) => {
-    let entries;
-    try {
-      entries = await readdir(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile()) {
-        try {
-          if ((await readFile(p)).includes(needle)) hits.push(p);
-        } catch {
-          // unreadable: not ours
-        }
-      }
-    }
-  };
-  await walk(dir);
-  return hits;
-}
-
-/** The bridge under the MCP SDK's stdio client, as Claude Code launches it. */
-async function bridgeTools(env: NodeJS.ProcessEnv, args: string[] = []): Promise<{ tools: string[]; stderr: string }> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, 'bridge', ...args], env: env as Record<string, string>, stderr: 'pipe', cwd: ROOT });
-  let stderr = '';
-  transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-  const client = new Client({ name: 'login-e2e', version: '1' });
-  try {
-    await client.connect(transport);
-    const { tools } = await client.listTools();
-    return { tools: tools.map((t) => t.name), stderr };
-  } finally {
-    await client.close();
-    outputs.push({ what: `sentrail bridge ${args.join(' ')} (stderr)`, text: stderr });
-  }
-}
-
-async function bridgeLogs(home: string): Promise<string> {
-  const dir = path.join(home, '.local', 'state', 'sentrail');
-  let text = '';
-  for (const name of existsSync(dir) ? await readdir(dir) : []) text += await readFile(path.join(dir, name), 'utf8');
-  outputs.push({ what: `bridge logs under ${home}`, text });
-  return text;
-}
 
 /** What the local gate calls an API key's holder (src/gate/auth.ts): a fingerprint of the key. */
 const subjectOf = (key: string) => `api-key:${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
 const masked = (key: string) => `${key.slice(0, 8)}…${key.slice(-4)}`;
 
-// ── The keychain: there or not ──────────────────────────────────────────────────────────────────
-
-/** Probes the Secret Service the way sentrail uses it (in a child process: a wedged bus cannot hang the tests). */
-function probeKeychain(): Promise<string | null> {
-  if (!process.env.DBUS_SESSION_BUS_ADDRESS) return Promise.resolve('DBUS_SESSION_BUS_ADDRESS is not set: no D-Bus session bus, so no Secret Service');
-  const script = `
-    const { Entry } = require('@napi-rs/keyring');
-    const e = new Entry('sentrail-test-probe', 'probe-' + process.pid, { linux: { store: 'secret-service' } });
-    e.setPassword('probe');
-    const back = e.getPassword();
-    e.deletePassword();
-    if (back !== 'probe') { console.error('the keychain did not return what was stored (locked?)'); process.exit(1); }`;
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['-e', script], { cwd: ROOT, timeout: 5000 }, (err, _stdout, stderr) => {
-      resolve(err ? `the Secret Service probe failed: ${(stderr || err.message).trim().split('\n').pop()}` : null);
-    });
-  });
-}
-
-let noKeychain: string | null = 'not probed yet';
 let gate: GateProcess;
 
 before(async () => {
   assertBuilt();
-  noKeychain = await probeKeychain();
+  await keychainStatus();
   gate = await startGate(['--policy', DEMO_POLICY, '--upstream', EVERYTHING_STDIO]);
 });
 
 after(async () => {
   await stopAllGates();
-  // The planted-secret check over everything every test printed or logged.
-  for (const key of planted) {
-    for (const o of outputs) assert.ok(!o.text.includes(key), `a planted key appears in ${o.what}`);
-  }
-  if (!process.env.E2E_KEEP_TEMP) for (const h of homes) await rm(h, { recursive: true, force: true });
+  await assertNoPlantedSecretsAndCleanUp();
 });
-
-/** Keys handed to sentrail in these tests (the gates' keys and wrong ones). */
-const planted = new Set<string>();
-
-/** For tests that need the real keychain: skip with the reason, but never under CI. */
-function needKeychain(t: { skip(message?: string): void }): boolean {
-  if (!noKeychain) return true;
-  if (CI) assert.fail(`CI=true but there is no usable Secret Service (${noKeychain}). .ci/run must run the tests under dbus-run-session with gnome-keyring unlocked (docs/login.md).`);
-  t.skip(`no OS keychain: ${noKeychain}. Run under: dbus-run-session -- sh -c 'echo -n ci | gnome-keyring-daemon --unlock --components=secrets >/dev/null && npm test'`);
-  return false;
-}
 
 // ── With the keychain ───────────────────────────────────────────────────────────────────────────
 
@@ -391,16 +243,17 @@ describe('login without a keychain', () => {
     assert.match(logs, /sentrail login --with-api-key/);
   });
 
-  it('status with no gate at all exits 4 and says how to log in; plain login says OAuth is not there yet (exit 2)', async () => {
+  it('status with no gate at all exits 4 and says how to log in; OAuth login at a gate that takes API keys only says so (exit 2)', async () => {
     const home = await freshHome();
     const env = userEnv(home, { DBUS_SESSION_BUS_ADDRESS: undefined });
     const status = await sentrail(['status', '--json'], { env });
     assert.equal(status.code, 4);
     assert.equal(JSON.parse(status.stdout).loggedIn, false);
-    const login = await sentrail(['login', '--gate', gate.url], { env });
-    assert.equal(login.code, 2);
-    assert.match(login.stderr, /browser and device login \(OAuth\) are not available/);
-    assert.match(login.stderr, /--with-api-key/);
+    const login = await sentrail(['login', '--insecure-storage', '--no-browser', '--gate', gate.url], { env });
+    assert.equal(login.code, 2, login.stderr);
+    assert.match(login.stderr, /takes API keys only: it answered without naming an authorization server/);
+    assert.match(login.stderr, /sentrail login --with-api-key --gate/);
+    assertNoStackTrace(login.stderr);
     const notAKey = await sentrail(['login', '--with-api-key', '--gate', gate.url], { env, input: 'hunter2-not-a-key' });
     assert.equal(notAKey.code, 2);
     assert.match(notAKey.stderr, /not a Sentrail API key/);

@@ -1,0 +1,179 @@
+// A user's session for the end-to-end tests of login, status, logout and the bridge: the BUILT
+// binary run with a fresh HOME (the OS config/state/cache folders under it) and no SENTRAIL_* or
+// XDG_* variables; the real OS keychain (the Secret Service of gnome-keyring on a D-Bus session
+// bus, which .ci/run starts), probed and, when missing, skipped with the reason (under CI=true:
+// failed); and the planted-secret registry: every output and log is recorded, and
+// `assertNoPlantedSecrets()` checks that no planted secret appears in any of them.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { assertBuilt, BIN, ROOT } from './cli.ts';
+
+export const CI = process.env.CI === 'true' || process.env.CI === '1';
+
+// ── Running the CLI ─────────────────────────────────────────────────────────────────────────────
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Everything any command printed, for the planted-secret check at the end. */
+export const outputs: { what: string; text: string }[] = [];
+export const homes: string[] = [];
+
+/** The environment of a user with a fresh HOME: nothing of the test runner's sentrail settings. */
+export function userEnv(home: string, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k.startsWith('SENTRAIL_') || k.startsWith('XDG_') || k === 'NODE_OPTIONS') continue;
+    env[k] = v;
+  }
+  Object.assign(env, { HOME: home, NO_COLOR: '1' });
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+export async function freshHome(): Promise<string> {
+  const home = await mkdtemp(path.join(os.tmpdir(), 'sentrail-login-home-'));
+  homes.push(home);
+  return home;
+}
+
+export function sentrail(args: string[], opts: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number }): Promise<Run> {
+  assertBuilt();
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`sentrail ${args.join(' ')} did not end within ${opts.timeoutMs ?? 20_000} ms\nstderr: ${stderr}`));
+    }, opts.timeoutMs ?? 20_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const ms = performance.now() - started;
+      outputs.push({ what: `sentrail ${args.join(' ')} (stdout)`, text: stdout }, { what: `sentrail ${args.join(' ')} (stderr)`, text: stderr });
+      // let the pipes drain
+      setImmediate(() => resolve({ code, stdout, stderr, ms }));
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** `secret-tool search service sentrail`: what the Secret Service holds for sentrail (attributes and secrets). */
+export function secretToolSearch(): Promise<string> {
+  return new Promise((resolve) => {
+    execFile('secret-tool', ['search', '--all', 'service', 'sentrail'], { timeout: 5000 }, (_err, stdout, stderr) => resolve(`${stdout}\n${stderr}`));
+  });
+}
+
+/** Every file under `dir` whose bytes contain `needle`. */
+export async function filesContaining(dir: string, needle: string): Promise<string[]> {
+  const hits: string[] = [];
+  const walk = async (d: string) => {
+    let entries;
+    try {
+      entries = await readdir(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile()) {
+        try {
+          if ((await readFile(p)).includes(needle)) hits.push(p);
+        } catch {
+          // unreadable: not ours
+        }
+      }
+    }
+  };
+  await walk(dir);
+  return hits;
+}
+
+/** The bridge under the MCP SDK's stdio client, as Claude Code launches it. */
+export async function bridgeTools(env: NodeJS.ProcessEnv, args: string[] = []): Promise<{ tools: string[]; stderr: string }> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, 'bridge', ...args], env: env as Record<string, string>, stderr: 'pipe', cwd: ROOT });
+  let stderr = '';
+  transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  const client = new Client({ name: 'login-e2e', version: '1' });
+  try {
+    await client.connect(transport);
+    const { tools } = await client.listTools();
+    return { tools: tools.map((t) => t.name), stderr };
+  } finally {
+    await client.close();
+    outputs.push({ what: `sentrail bridge ${args.join(' ')} (stderr)`, text: stderr });
+  }
+}
+
+export async function bridgeLogs(home: string): Promise<string> {
+  const dir = path.join(home, '.local', 'state', 'sentrail');
+  let text = '';
+  for (const name of existsSync(dir) ? await readdir(dir) : []) text += await readFile(path.join(dir, name), 'utf8');
+  outputs.push({ what: `bridge logs under ${home}`, text });
+  return text;
+}
+
+// ── The keychain: there or not ──────────────────────────────────────────────────────────────────
+
+/** Probes the Secret Service the way sentrail uses it (in a child process: a wedged bus cannot hang the tests). */
+export function probeKeychain(): Promise<string | null> {
+  if (!process.env.DBUS_SESSION_BUS_ADDRESS) return Promise.resolve('DBUS_SESSION_BUS_ADDRESS is not set: no D-Bus session bus, so no Secret Service');
+  const script = `
+    const { Entry } = require('@napi-rs/keyring');
+    const e = new Entry('sentrail-test-probe', 'probe-' + process.pid, { linux: { store: 'secret-service' } });
+    e.setPassword('probe');
+    const back = e.getPassword();
+    e.deletePassword();
+    if (back !== 'probe') { console.error('the keychain did not return what was stored (locked?)'); process.exit(1); }`;
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['-e', script], { cwd: ROOT, timeout: 5000 }, (err, _stdout, stderr) => {
+      resolve(err ? `the Secret Service probe failed: ${(stderr || err.message).trim().split('\n').pop()}` : null);
+    });
+  });
+}
+
+/** Secrets handed to sentrail (keys, tokens): none may appear in any recorded output. */
+export const planted = new Set<string>();
+
+let keychainProblem: string | null | undefined;
+
+/** Probes once per test process. */
+export async function keychainStatus(): Promise<string | null> {
+  if (keychainProblem === undefined) keychainProblem = await probeKeychain();
+  return keychainProblem;
+}
+
+/** For tests that need the real keychain: skip with the reason, but never under CI. Call keychainStatus() in before(). */
+export function needKeychain(t: { skip(message?: string): void }): boolean {
+  if (keychainProblem === null) return true;
+  const why = keychainProblem ?? 'not probed (call keychainStatus() first)';
+  if (CI) assert.fail(`CI=true but there is no usable Secret Service (${why}). .ci/run must run the tests under dbus-run-session with gnome-keyring unlocked (docs/login.md).`);
+  t.skip(`no OS keychain: ${why}. Run under: dbus-run-session -- sh -c 'echo -n ci | gnome-keyring-daemon --unlock --components=secrets >/dev/null && npm test'`);
+  return false;
+}
+
+/** The planted-secret check over everything recorded; then the temp homes go. */
+export async function assertNoPlantedSecretsAndCleanUp(): Promise<void> {
+  for (const secret of planted) {
+    for (const o of outputs) assert.ok(!o.text.includes(secret), `a planted secret appears in ${o.what}`);
+  }
+  if (!process.env.E2E_KEEP_TEMP) for (const h of homes) await rm(h, { recursive: true, force: true });
+}
