@@ -286,19 +286,21 @@ export function authorizationError(err: unknown, issuer: string): CliError {
   if (e.error === 'access_denied') {
     return new CliError('access-denied', `the authorization was declined (access_denied${e.error_description ? `: ${e.error_description}` : ''}); nothing was stored`, { exitCode: ExitCode.NOT_LOGGED_IN });
   }
+  // openid-client wraps oauth4webapi's finding ("unexpected \"state\" response parameter value") as the cause.
   const message = e.message ?? '';
-  if (/"state"/.test(message)) {
+  const detail = `${message} ${(e as { cause?: { message?: string } }).cause?.message ?? ''}`;
+  if (/"state"/.test(detail)) {
     return new CliError('bad-state', 'the browser came back with a state that does not belong to this login (a forged or stale redirect); refused, nothing was stored', {
       exitCode: ExitCode.FAILURE,
       hint: 'Run sentrail login again, and finish it in the browser tab it opens.',
     });
   }
-  if (/"iss"/.test(message)) {
+  if (/"iss"/.test(detail)) {
     return new CliError('issuer-mismatch', `the authorization response came from another issuer than ${issuer} (RFC 9207 "iss" check); refused, nothing was stored`, { exitCode: ExitCode.FAILURE });
   }
   if (e.error === 'expired_token') return new CliError('device-code-expired', 'the device code expired before it was approved; nothing was stored', { hint: 'Run sentrail login --device again.' });
   if (e.error) return new CliError('authorization-failed', `the authorization server ${issuer} refused: ${oauthErrorText(err)}; nothing was stored`);
-  return new CliError('authorization-failed', `the login failed: ${message || String(err)}; nothing was stored`);
+  return new CliError('authorization-failed', `the login failed: ${detail.trim() || String(err)}; nothing was stored`);
 }
 
 function oauthEntry(x: { gate: string; resource: string; tokens: Tokens; issuer: string; client: ResolvedClient; metadata: Discovery['metadata']; previous: StoredEntry | null }): StoredEntry {
