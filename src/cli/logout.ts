@@ -1,7 +1,8 @@
 // `sentrail logout [--gate URL]`: deletes the gate's stored credential (the keychain entry, or the
-// --insecure-storage file). Idempotent: nothing stored is not an error. Revoking OAuth tokens at the
-// authorization server comes with the OAuth flows (issue 4). The default gate stays remembered, so
-// `status` keeps naming it and a new `login --with-api-key` needs no --gate.
+// --insecure-storage file). An OAuth entry's tokens are revoked first where the authorization server
+// has a revocation endpoint (RFC 7009; best effort: the entry is deleted either way). Idempotent:
+// nothing stored is not an error. The default gate stays remembered, so `status` keeps naming it
+// and a new `login` needs no --gate.
 import { defaultOpenStore, readLegacyApiKey, storageOrder } from '../auth/credential-sources.ts';
 import { gateResource, normalizeGateUrl } from '../auth/token-entry.ts';
 import { readCliConfig, updateCliConfig } from '../config/cli-config.ts';
@@ -38,6 +39,13 @@ async function logout(opts: LogoutOptions): Promise<number> {
   for (const storage of storageOrder(hint)) {
     const store = await openStore(storage);
     try {
+      const entry = await store.get(gate, resource).catch(() => null);
+      if (entry?.type === 'oauth') {
+        const { revokeEntry } = await import('../auth/oauth/revoke.ts');
+        const revoked = await revokeEntry(entry);
+        if (revoked.kind === 'revoked') err.write(`Revoked the tokens at ${entry.issuer}.\n`);
+        else if (revoked.kind === 'failed') err.write(`warning: could not revoke the tokens at ${entry.issuer} (${revoked.message}); they stay valid there until they expire.\n`);
+      }
       if (await store.delete(gate, resource)) removed.push(storage === 'file' ? `the file store (${store.location})` : store.location);
     } catch (e) {
       // Where login put it, a failure is the answer; elsewhere it is only worth a note.

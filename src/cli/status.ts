@@ -181,6 +181,6 @@ function print(r: StatusReport, opts: StatusOptions): void {
   for (const p of r.problems) process.stderr.write(`sentrail: ${p}\n`);
   if (!r.loggedIn) {
     const gateArg = r.gate && r.gateFrom === 'flag' ? ` --gate ${r.gate}` : r.gate ? '' : ' --gate <gate URL>';
-    process.stderr.write(`Log in with: printenv SENTRAIL_API_KEY | sentrail login --with-api-key${gateArg}   (or set SENTRAIL_API_KEY)\n`);
+    process.stderr.write(`Log in with: sentrail login${gateArg}   (or with an API key: printenv SENTRAIL_API_KEY | sentrail login --with-api-key${gateArg}; or set SENTRAIL_API_KEY)\n`);
   }
 }
