@@ -178,7 +178,7 @@ describe('login without a keychain', () => {
     }
   });
 
-  it('--insecure-storage: a 0600 file in a 0700 folder of the OS config dir, with a warning; status, the bridge and logout use it', async () => {
+  it('--insecure-storage: a 0600 file in a 0700 folder of the OS config dir, with a warning; status, the bridge, policy pull and logout use it', async () => {
     const home = await freshHome();
     const env = userEnv(home, { DBUS_SESSION_BUS_ADDRESS: undefined });
     const login = await sentrail(['login', '--with-api-key', '--insecure-storage', '--gate', gate.url], { env, input: `${gate.apiKey}\n` });
@@ -201,6 +201,11 @@ describe('login without a keychain', () => {
     const bridge = await bridgeTools(env);
     assert.ok(bridge.tools.includes('echo'), bridge.stderr);
     assert.match(await bridgeLogs(home), /"credential":"file"/);
+
+    // policy pull, like the bridge, takes the default gate and the stored key
+    const pull = await sentrail(['policy', 'pull', '--json'], { env });
+    assert.equal(pull.code, 0, pull.stderr);
+    assert.ok(['updated', 'unchanged'].includes(JSON.parse(pull.stdout).status), pull.stdout); // the bridge pulled it first
 
     const logout = await sentrail(['logout'], { env });
     assert.equal(logout.code, 0, logout.stderr);

@@ -112,6 +112,7 @@ describe('sentrail policy pull', () => {
     assert.match(wrong.stderr, /refused the pull \(HTTP 401\)/);
     const none = await runCli(['policy', 'pull', '--gate', gate.url], { env: { SENTRAIL_CACHE_DIR: cache, SENTRAIL_API_KEY: '' } });
     assert.equal(none.code, 4);
-    assert.match(none.stderr, /no credential for the gate/);
+    assert.match(none.stderr, /not logged in to http:\/\/127\.0\.0\.1:\d+\/mcp-gate\/sse/);
+    assert.match(none.stderr, /Run sentrail login/);
   });
 });
