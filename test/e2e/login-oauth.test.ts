@@ -148,11 +148,12 @@ describe('sentrail login (OAuth) against oidc-provider, with the local gate trus
     assert.equal(url.callback, firstUrl.callback, 'the port the client was registered with');
   });
 
-  it('device flow: the verification URL and the user code as issued; approved in the browser; stored', async (t) => {
+  it('device flow: the verification URL and the user code as issued; approved in the browser; stored (split, as on Windows)', async (t) => {
     if (!needKeychain(t)) return;
     const home = await freshHome();
     homesUsed.push(home);
-    const env = userEnv(home, { DISPLAY: undefined, WAYLAND_DISPLAY: undefined, BROWSER: undefined });
+    // A 400-character secret limit, as the Windows Credential Manager has one (1,200): the entry is split.
+    const env = userEnv(home, { DISPLAY: undefined, WAYLAND_DISPLAY: undefined, BROWSER: undefined, SENTRAIL_KEYCHAIN_MAX_SECRET: '400' });
     const login = startLogin(['--device', '--gate', gate.url], env);
     const code = (await login.event('device-code')) as unknown as { verificationUri: string; userCode: string; verificationUriComplete: string | null };
     assert.equal(code.verificationUri, `${as.issuer}/device`);
@@ -167,7 +168,11 @@ describe('sentrail login (OAuth) against oidc-provider, with the local gate trus
     assert.equal(done.subject, 'grace');
     assert.equal(done.refreshable, true);
     assert.equal(done.storage, 'keychain');
+    const parts = (await secretToolSearch()).match(/secret = /g) ?? [];
+    assert.ok(parts.length > 1, `the entry is kept in ${parts.length} keychain items`);
     assert.equal((await bridgeTools(env)).tools.includes('echo'), true);
+    const status = await sentrail(['status', '--json'], { env });
+    assert.equal(JSON.parse(status.stdout).whoami.subject, 'grace', status.stderr);
   });
 
   it('no browser can be opened here: the device flow is chosen by itself, and says so', async (t) => {
