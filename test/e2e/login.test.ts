@@ -21,9 +21,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assertBuilt, assertNoStackTrace, BIN, ROOT } from '../helpers/cli.ts';
+import { needKeychain as needKeychainOr, probeKeychain } from '../helpers/keychain.ts';
 import { DEMO_POLICY, EVERYTHING_STDIO, startGate, stopAllGates, testApiKey, type GateProcess } from '../helpers/gate.ts';
 
-const CI = process.env.CI === 'true' || process.env.CI === '1';
 
 // ── Running the CLI ─────────────────────────────────────────────────────────────────────────────
 
@@ -146,23 +146,6 @@ const masked = (key: string) => `${key.slice(0, 8)}…${key.slice(-4)}`;
 
 // ── The keychain: there or not ──────────────────────────────────────────────────────────────────
 
-/** Probes the Secret Service the way sentrail uses it (in a child process: a wedged bus cannot hang the tests). */
-function probeKeychain(): Promise<string | null> {
-  if (!process.env.DBUS_SESSION_BUS_ADDRESS) return Promise.resolve('DBUS_SESSION_BUS_ADDRESS is not set: no D-Bus session bus, so no Secret Service');
-  const script = `
-    const { Entry } = require('@napi-rs/keyring');
-    const e = new Entry('sentrail-test-probe', 'probe-' + process.pid, { linux: { store: 'secret-service' } });
-    e.setPassword('probe');
-    const back = e.getPassword();
-    e.deletePassword();
-    if (back !== 'probe') { console.error('the keychain did not return what was stored (locked?)'); process.exit(1); }`;
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['-e', script], { cwd: ROOT, timeout: 5000 }, (err, _stdout, stderr) => {
-      resolve(err ? `the Secret Service probe failed: ${(stderr || err.message).trim().split('\n').pop()}` : null);
-    });
-  });
-}
-
 let noKeychain: string | null = 'not probed yet';
 let gate: GateProcess;
 
@@ -185,12 +168,7 @@ after(async () => {
 const planted = new Set<string>();
 
 /** For tests that need the real keychain: skip with the reason, but never under CI. */
-function needKeychain(t: { skip(message?: string): void }): boolean {
-  if (!noKeychain) return true;
-  if (CI) assert.fail(`CI=true but there is no usable Secret Service (${noKeychain}). .ci/run must run the tests under dbus-run-session with gnome-keyring unlocked (docs/login.md).`);
-  t.skip(`no OS keychain: ${noKeychain}. Run under: dbus-run-session -- sh -c 'echo -n ci | gnome-keyring-daemon --unlock --components=secrets >/dev/null && npm test'`);
-  return false;
-}
+const needKeychain = (t: { skip(message?: string): void }) => needKeychainOr(t, noKeychain);
 
 // ── With the keychain ───────────────────────────────────────────────────────────────────────────
 
