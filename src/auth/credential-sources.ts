@@ -3,10 +3,12 @@
 // `apiKey` of Sentrail's earlier CLI (~/.sentrail/config.json), with a warning. The stores are
 // imported only when asked: a bridge that has SENTRAIL_API_KEY never loads them.
 import { readFile } from 'node:fs/promises';
-import { firstOf, type Credential, type CredentialSource } from '../bridge/credentials.ts';
+import { firstOf, RenewalError, type Credential, type CredentialSource } from '../bridge/credentials.ts';
 import type { CliError } from '../cli/errors.ts';
 import { readCliConfig, type CliConfig, type CredentialStorage } from '../config/cli-config.ts';
 import { legacyConfigFile } from '../config/paths.ts';
+import type { RefreshOutcome, RefreshRequest } from './oauth/refresh.ts';
+import { entryTimes, refreshDue } from './refresh-timing.ts';
 import { gateResource, normalizeGateUrl, type StoredEntry } from './token-entry.ts';
 import type { TokenStore } from './token-store.ts';
 
@@ -74,7 +76,14 @@ export interface StoreSource extends CredentialSource {
  * The gate's token store entry as a credential source. A store that cannot be read gives no
  * credential (the next source is asked) and a warning when the user had logged in there.
  */
-export function createStoreCredentialSource(opts: { gate: string; openStore?: OpenStore; warn?: (message: string) => void; readConfig?: () => Promise<CliConfig> }): StoreSource {
+export function createStoreCredentialSource(opts: {
+  gate: string;
+  openStore?: OpenStore;
+  warn?: (message: string) => void;
+  readConfig?: () => Promise<CliConfig>;
+  /** Lock and timeout settings of the refresh (tests). */
+  refresh?: Pick<RefreshRequest, 'lock' | 'timeoutS' | 'fetch'>;
+}): StoreSource {
   const openStore = opts.openStore ?? defaultOpenStore();
   const readConfig = opts.readConfig ?? (async () => (await readCliConfig()).config);
   const warned = new Set<string>();
@@ -96,15 +105,40 @@ export function createStoreCredentialSource(opts: { gate: string; openStore?: Op
         warned.add(l.problem.error.message);
         opts.warn?.(`cannot read the credential for ${opts.gate} from where \`sentrail login\` put it: ${l.problem.error.message}`);
       }
-      return l.entry && l.storage ? { token: l.entry.accessToken, origin: l.storage } : null;
+      return l.entry && l.storage ? credentialOf(l.entry, l.storage) : null;
     },
     async refresh(rejected) {
-      // OAuth refresh comes with the login flows; for now: another process may have logged in again.
-      const c = await source.get();
-      return c && c.token !== rejected.token ? c : null;
+      // Another process may have renewed it, or the user logged in again: then no lock is needed.
+      const l = await lookup();
+      (source as { last: StoreLookup | null }).last = l;
+      if (!l.entry || !l.storage) return null;
+      const stored = credentialOf(l.entry, l.storage);
+      if (stored.token !== rejected.token && !refreshDue(stored)) return stored;
+      if (l.entry.type !== 'oauth') return null; // an API key is not renewed: the gate's refusal stands
+      const { refreshStoredEntry } = await import('./oauth/refresh.ts');
+      const outcome = await refreshStoredEntry({ store: await openStore(l.storage), gate: l.gate, resource: l.resource, seen: rejected.token, ...opts.refresh });
+      return fromOutcome(outcome, l.storage, opts.warn);
     },
   };
   return source;
+}
+
+function credentialOf(entry: StoredEntry, storage: CredentialStorage): Credential {
+  return { token: entry.accessToken, origin: storage, ...entryTimes(entry) };
+}
+
+function fromOutcome(outcome: RefreshOutcome, storage: CredentialStorage, warn?: (message: string) => void): Credential {
+  switch (outcome.kind) {
+    case 'refreshed':
+      if (outcome.notStored) warn?.(`renewed the login, but could not store the new tokens (other sessions will have to log in again): ${outcome.notStored}`);
+      return credentialOf(outcome.entry, storage);
+    case 'taken-from-store':
+      return credentialOf(outcome.entry, storage);
+    case 'needs-login':
+      throw new RenewalError(outcome.reason, 'login');
+    case 'failed':
+      throw new RenewalError(outcome.reason, 'unavailable');
+  }
 }
 
 /** `~/.sentrail/config.json`'s `apiKey`, if any (the file Sentrail's earlier CLI writes). */

@@ -88,7 +88,7 @@ export async function runBridgeProcess(opts: BridgeOptions): Promise<number> {
     cloudBase: address?.cloudBase ?? null,
     policyFile: opts.policy,
     http: httpClient,
-    headers: () => gate?.authHeaders() ?? {},
+    headers: async () => (await gate?.freshAuthHeaders()) ?? {},
     log,
     onChange: () => void stdio.send({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' }),
   });

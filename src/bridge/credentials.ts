@@ -1,18 +1,36 @@
 // Which credential the bridge presents, in order: --api-key, SENTRAIL_API_KEY, then the token store
-// (`sentrail login`, next issue) behind the same small interface, so it plugs in without changes here.
+// (`sentrail login`) behind the same small interface. A stored OAuth token carries its expiry, so
+// the gate connection can renew it before it runs out (src/auth/refresh-timing.ts).
+import type { TokenTimes } from '../auth/refresh-timing.ts';
 
 export type CredentialOrigin = 'flag' | 'env' | 'keychain' | 'file' | 'config';
 
-export interface Credential {
+export interface Credential extends TokenTimes {
   token: string;
   origin: CredentialOrigin;
 }
 
-/** A source that may know a credential for a gate; `refresh` is asked after a 401. */
+/** A source that may know a credential for a gate; `refresh` is asked after a 401 or near expiry. */
 export interface CredentialSource {
   get(): Promise<Credential | null>;
-  /** After a 401: a new credential if one can be had (refreshed, or changed on disk), else null. */
+  /**
+   * After a 401, or when `rejected` is about to expire: a new credential if one can be had
+   * (renewed, or changed in the store), else null. Throws a RenewalError when the source knows
+   * why none can be had (the login must be redone; the authorization server is unreachable).
+   */
   refresh(rejected: Credential): Promise<Credential | null>;
+}
+
+/** Why a credential could not be renewed, in words for the user (never a secret). */
+export class RenewalError extends Error {
+  constructor(
+    message: string,
+    /** `login`: only a new `sentrail login` helps; `unavailable`: try again later. */
+    readonly kind: 'login' | 'unavailable',
+  ) {
+    super(message);
+    this.name = 'RenewalError';
+  }
 }
 
 export function staticCredential(token: string, origin: CredentialOrigin): CredentialSource {
@@ -30,13 +48,21 @@ export function firstOf(sources: CredentialSource[]): CredentialSource {
       return null;
     },
     async refresh(rejected) {
+      // A source that cannot renew says why; a later source may still have a credential.
+      let why: unknown = null;
       for (const s of sources) {
-        const c = await s.refresh(rejected);
-        if (c && c.token !== rejected.token) return c;
+        try {
+          const c = await s.refresh(rejected);
+          if (c && c.token !== rejected.token) return c;
+        } catch (err) {
+          why ??= err;
+        }
       }
       // A source may now hold a different credential (another process logged in).
       const current = await this.get();
-      return current && current.token !== rejected.token ? current : null;
+      if (current && current.token !== rejected.token) return current;
+      if (why) throw why;
+      return null;
     },
   };
 }

@@ -1,10 +1,13 @@
 // The bridge's upstream as the relay sees it: one logical connection to the gate that survives
 // what a long-lived stdio session meets. A lost session is re-initialized with the client's own
 // `initialize`; an unreachable gate is retried on the next request (with backoff); a 401 reloads
-// the credential once. Every failure reaches the relay, which answers the requests involved.
+// the credential once. A credential that is about to expire is renewed before it is sent (one
+// renewal at a time in this process; src/auth/oauth/refresh.ts coordinates the processes). Every
+// failure reaches the relay, which answers the requests involved.
+import { expired, refreshDue } from '../auth/refresh-timing.ts';
 import { isRequest, isResponse, type JsonRpcId, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../relay/jsonrpc.ts';
 import { UpstreamError, type UpstreamTransport } from '../relay/relay.ts';
-import type { Credential, CredentialSource } from './credentials.ts';
+import { RenewalError, type Credential, type CredentialSource } from './credentials.ts';
 import type { HttpClient } from './http-client.ts';
 import { LegacySseClient } from './legacy-sse.ts';
 import { StreamableHttpClient } from './streamable-http.ts';
@@ -22,6 +25,12 @@ export interface GateConnectionOptions {
 }
 
 type Client = StreamableHttpClient | LegacySseClient;
+
+/** A credential that could not be renewed, as the relay reports failures. */
+function renewalFailure(err: unknown): unknown {
+  if (!(err instanceof RenewalError)) return err;
+  return new UpstreamError(err.message, -32000, undefined, err.kind === 'login' ? 'login-needed' : 'auth-unavailable');
+}
 
 export class GateConnection implements UpstreamTransport {
   onmessage?: (message: JsonRpcMessage) => void;
@@ -51,6 +60,8 @@ export class GateConnection implements UpstreamTransport {
   /** notifications/initialized on its way: separate POSTs may overtake each other, so later ones wait. */
   private announcing: Promise<void> | null = null;
   private closed = false;
+  /** The renewal in progress: concurrent requests share it. */
+  private renewing: Promise<Credential | null> | null = null;
 
   constructor(private readonly opts: GateConnectionOptions) {}
 
@@ -157,7 +168,7 @@ export class GateConnection implements UpstreamTransport {
   }
 
   private async open(req: JsonRpcRequest): Promise<JsonRpcResponse> {
-    this.credential ??= await this.opts.credentials.get();
+    await this.freshCredential();
     const kinds: ('http' | 'sse')[] = this.opts.transport === 'sse' ? ['sse'] : this.opts.transport === 'http' ? ['http'] : this.kind ? [this.kind] : ['http', 'sse'];
     let lastError: unknown;
     for (const kind of kinds) {
@@ -183,10 +194,9 @@ export class GateConnection implements UpstreamTransport {
           void client.close();
           const e = err as UpstreamError;
           if (e.kind === 'unauthorized' && attempt === 0 && this.credential) {
-            const next = await this.opts.credentials.refresh(this.credential);
+            const next = await this.renew(this.credential);
             if (next) {
               this.opts.log.info('the gate refused the credential; retrying with a newer one', { origin: next.origin });
-              this.credential = next;
               continue;
             }
           }
@@ -257,14 +267,14 @@ export class GateConnection implements UpstreamTransport {
       return;
     }
     if (this.announcing) await this.announcing;
+    await this.freshCredential();
     try {
       await client.send(message);
     } catch (err) {
       const e = err as UpstreamError;
       if (e.kind === 'unauthorized' && this.credential && isRequest(message)) {
-        const next = await this.opts.credentials.refresh(this.credential);
+        const next = await this.renew(this.credential);
         if (next) {
-          this.credential = next;
           this.opts.log.info('the gate refused the credential; retrying with a newer one', { origin: next.origin });
           await client.send(message);
           return;
@@ -299,6 +309,61 @@ export class GateConnection implements UpstreamTransport {
     }
   }
 
+  /**
+   * A new credential for `stale` (renewed, or newer in the store), which becomes the one in use;
+   * null when there is none. One renewal at a time: concurrent callers share it. Throws an
+   * UpstreamError (`login-needed`, `auth-unavailable`) when the source says why there is none.
+   */
+  private async renew(stale: Credential): Promise<Credential | null> {
+    this.renewing ??= this.opts.credentials
+      .refresh(stale)
+      .then((next) => {
+        if (next) this.credential = next;
+        return next;
+      })
+      .finally(() => {
+        this.renewing = null;
+      });
+    try {
+      return await this.renewing;
+    } catch (err) {
+      throw renewalFailure(err);
+    }
+  }
+
+  /**
+   * Loads the credential and renews it when less than min(60 s, a tenth of its lifetime) remains.
+   * A renewal that fails while the token still works is only logged; once it has expired, sending
+   * it is pointless and the failure is the request's. A credential without an expiry (API keys)
+   * costs nothing here: no store, no lock, no OAuth code.
+   */
+  private async freshCredential(): Promise<void> {
+    this.credential ??= await this.opts.credentials.get();
+    const current = this.credential;
+    if (!current || !refreshDue(current)) return;
+    let failure: unknown;
+    try {
+      if (await this.renew(current)) return;
+    } catch (err) {
+      failure = err;
+    }
+    if (!expired(current)) {
+      if (failure) this.opts.log.warn('could not renew the credential yet; using it until it expires', { error: (failure as Error).message });
+      return;
+    }
+    throw failure ?? new UpstreamError('the login has expired and there is no newer one', -32000, undefined, 'login-needed');
+  }
+
+  /** Authorization and agent headers with a credential renewed if due (the policy pull). */
+  async freshAuthHeaders(): Promise<Record<string, string>> {
+    try {
+      await this.freshCredential();
+    } catch (err) {
+      this.opts.log.debug('sending the last credential: it could not be renewed', { error: (err as Error).message });
+    }
+    return this.headers();
+  }
+
   /** Loads the credential ahead of the first request (the policy pull goes out before initialize). */
   async prepare(): Promise<Credential | null> {
     this.credential ??= await this.opts.credentials.get();
@@ -320,11 +385,6 @@ export class GateConnection implements UpstreamTransport {
     this.nextAttemptAt = 0;
     this.credential = null; // re-read: the user may have logged in or set a key meanwhile
     await this.ensureConnected();
-  }
-
-  /** Authorization and agent headers, for the bridge's other requests to the gate (policy pull). */
-  authHeaders(): Record<string, string> {
-    return this.headers();
   }
 
   /** Ends the gate session (DELETE) and stops every stream, within `timeoutMs`. */

@@ -23,6 +23,10 @@ export function failureText(error: UpstreamError, gateLabel: string): { text: st
   switch (error.kind) {
     case 'unauthorized':
       return { text: `Sentrail: the gate ${gateLabel} refused the credential (${error.message}). The call was not made. ${LOGIN_HINT}`, status: 'unauthorized' };
+    case 'login-needed':
+      return { text: `Sentrail: your login for the gate ${gateLabel} cannot be renewed (${error.message}). The call was not made. ${LOGIN_HINT}`, status: 'login_required' };
+    case 'auth-unavailable':
+      return { text: `Sentrail: your login for the gate ${gateLabel} is due for renewal, but ${error.message}. The call was not made. Check your network, then try again; there is no need to log in again.`, status: 'auth_server_unreachable' };
     case 'no-upstream':
       return { text: `Sentrail: the gate ${gateLabel} has no MCP server connected to this workspace (HTTP 424). The call was not made. Ask your Sentrail admin to connect one.`, status: 'no_upstream' };
     case 'session-lost':

@@ -18,7 +18,8 @@ export interface PolicySyncOptions {
   cloudBase: string | null;
   policyFile?: string;
   http: HttpClient;
-  headers: () => Record<string, string>;
+  /** Asked before each pull: the credential may have been renewed since the last one. */
+  headers: () => Promise<Record<string, string>>;
   log: { info(m: string, f?: Record<string, unknown>): void; warn(m: string, f?: Record<string, unknown>): void; debug(m: string, f?: Record<string, unknown>): void };
   /** How long the first tools/list and tools/call wait for the first pull. */
   firstPullWaitMs?: number;
@@ -104,7 +105,7 @@ export class PolicySync {
     if (!endpoint || this.stopped) return;
     let maxAge: number | null = null;
     try {
-      const outcome = await pullOrgPolicy({ gate: this.opts.gate, endpoint, http: this.opts.http, headers: this.opts.headers(), etag: this.etag });
+      const outcome = await pullOrgPolicy({ gate: this.opts.gate, endpoint, http: this.opts.http, headers: await this.opts.headers(), etag: this.etag });
       switch (outcome.kind) {
         case 'unchanged':
           maxAge = outcome.maxAge;

@@ -68,7 +68,12 @@ export function createSessionInterceptor(opts: SessionInterceptorOptions): { int
 
   const describe = (err: UpstreamError) => {
     const { text } = failureText(err, opts.gateLabel);
-    const hint = err.kind === 'unauthorized' ? 'Run `sentrail login` (or set SENTRAIL_API_KEY in the MCP server\'s env block).' : err.kind === 'unreachable' ? 'Check the gate URL and your network; the bridge keeps retrying.' : '';
+    const hint =
+      err.kind === 'unauthorized' || err.kind === 'login-needed'
+        ? 'Run `sentrail login` (or set SENTRAIL_API_KEY in the MCP server\'s env block).'
+        : err.kind === 'unreachable' || err.kind === 'auth-unavailable'
+          ? 'Check the gate URL and your network; the bridge keeps retrying.'
+          : '';
     unavailable(text.replace(/^Sentrail: /, ''), hint);
   };
 

@@ -32,7 +32,7 @@ export class UpstreamError extends Error {
     readonly code: number = ErrorCode.ConnectionClosed,
     readonly data?: unknown,
     /** What went wrong, for interceptors that turn failures into friendly results. */
-    readonly kind: 'unreachable' | 'interrupted' | 'session-lost' | 'unauthorized' | 'no-upstream' | 'http' | 'closed' = 'http',
+    readonly kind: 'unreachable' | 'interrupted' | 'session-lost' | 'unauthorized' | 'login-needed' | 'auth-unavailable' | 'no-upstream' | 'http' | 'closed' = 'http',
     /** The HTTP status behind it, when there was one. */
     readonly status?: number,
   ) {

@@ -13,8 +13,8 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { assertBuilt, BIN, ROOT } from './cli.ts';
+import { needKeychain as needKeychainOr, probeKeychain } from './keychain.ts';
 
-export const CI = process.env.CI === 'true' || process.env.CI === '1';
 
 // ── Running the CLI ─────────────────────────────────────────────────────────────────────────────
 
@@ -133,23 +133,6 @@ export async function bridgeLogs(home: string): Promise<string> {
 
 // ── The keychain: there or not ──────────────────────────────────────────────────────────────────
 
-/** Probes the Secret Service the way sentrail uses it (in a child process: a wedged bus cannot hang the tests). */
-export function probeKeychain(): Promise<string | null> {
-  if (!process.env.DBUS_SESSION_BUS_ADDRESS) return Promise.resolve('DBUS_SESSION_BUS_ADDRESS is not set: no D-Bus session bus, so no Secret Service');
-  const script = `
-    const { Entry } = require('@napi-rs/keyring');
-    const e = new Entry('sentrail-test-probe', 'probe-' + process.pid, { linux: { store: 'secret-service' } });
-    e.setPassword('probe');
-    const back = e.getPassword();
-    e.deletePassword();
-    if (back !== 'probe') { console.error('the keychain did not return what was stored (locked?)'); process.exit(1); }`;
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['-e', script], { cwd: ROOT, timeout: 5000 }, (err, _stdout, stderr) => {
-      resolve(err ? `the Secret Service probe failed: ${(stderr || err.message).trim().split('\n').pop()}` : null);
-    });
-  });
-}
-
 /** Secrets handed to sentrail (keys, tokens): none may appear in any recorded output. */
 export const planted = new Set<string>();
 
@@ -163,11 +146,7 @@ export async function keychainStatus(): Promise<string | null> {
 
 /** For tests that need the real keychain: skip with the reason, but never under CI. Call keychainStatus() in before(). */
 export function needKeychain(t: { skip(message?: string): void }): boolean {
-  if (keychainProblem === null) return true;
-  const why = keychainProblem ?? 'not probed (call keychainStatus() first)';
-  if (CI) assert.fail(`CI=true but there is no usable Secret Service (${why}). .ci/run must run the tests under dbus-run-session with gnome-keyring unlocked (docs/login.md).`);
-  t.skip(`no OS keychain: ${why}. Run under: dbus-run-session -- sh -c 'echo -n ci | gnome-keyring-daemon --unlock --components=secrets >/dev/null && npm test'`);
-  return false;
+  return needKeychainOr(t, keychainProblem === undefined ? 'not probed (call keychainStatus() first)' : keychainProblem);
 }
 
 /** The planted-secret check over everything recorded; then the temp homes go. */
