@@ -116,7 +116,7 @@ export function decodeEntry(text: string): DecodeResult {
       expiresAt: (o.expiresAt as string | null | undefined) ?? null,
       issuer: (o.issuer as string | null | undefined) ?? null,
       client,
-      endpoints,
+      ...(endpoints ? { endpoints } : {}),
       scopes,
       createdAt: o.createdAt,
       updatedAt: o.updatedAt,

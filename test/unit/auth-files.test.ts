@@ -18,7 +18,7 @@ const mode = async (p: string) => (await stat(p)).mode & 0o777;
 describe('config.json', () => {
   it('missing: no default gate, no problem', async () => {
     const file = path.join(await tmp(), 'sentrail', 'config.json');
-    assert.deepEqual((await readCliConfig(file)).config, { defaultGate: null, gates: {} });
+    assert.deepEqual((await readCliConfig(file)).config, { defaultGate: null, gates: {}, clients: {} });
     assert.equal((await readCliConfig(file)).problem, undefined);
   });
 
@@ -51,7 +51,7 @@ describe('config.json', () => {
     await writeFile(newer, JSON.stringify({ schema: 9, defaultGate: GATE, gates: { [GATE]: { storage: 'file', extra: 1 } } }));
     const r = await readCliConfig(newer);
     assert.match(r.problem!, /newer sentrail \(format 9\)/);
-    assert.deepEqual(r.config, { defaultGate: GATE, gates: { [GATE]: { storage: 'file' } } });
+    assert.deepEqual(r.config, { defaultGate: GATE, gates: { [GATE]: { storage: 'file' } }, clients: {} });
   });
 });
 
