@@ -20,6 +20,7 @@ export interface GateCliOptions {
   host?: string;
   apiKey?: string;
   hosted?: boolean;
+  issuer?: string;
 }
 
 /** Shutdown must finish within 2 s: sessions get this long, then the process goes regardless. */
@@ -88,6 +89,21 @@ export function isLoopbackHost(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
+/** --issuer or SENTRAIL_GATE_ISSUER: an https URL, or http on loopback (tests, development). */
+function issuerOf(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  const given = flag ?? (env.SENTRAIL_GATE_ISSUER || undefined);
+  if (given === undefined) return undefined;
+  const name = flag !== undefined ? '--issuer' : 'SENTRAIL_GATE_ISSUER';
+  let url: URL;
+  try {
+    url = new URL(given);
+  } catch {
+    throw usageError(`${name} ${given}: not a URL`);
+  }
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))) return given;
+  throw usageError(`${name} ${given}: the issuer must be https:// (plain http:// only on loopback): the gate fetches the keys it trusts from there`);
+}
+
 function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const on = (signal: NodeJS.Signals) => {
@@ -106,6 +122,7 @@ export async function runGate(opts: GateCliOptions, env: NodeJS.ProcessEnv = pro
   const host = opts.host ?? '127.0.0.1';
   const { key, generated } = apiKeyOf(opts.apiKey, env);
   const policyMaxAgeSeconds = maxAgeOf(env);
+  const issuer = issuerOf(opts.issuer, env);
   const log = createLogger({ name: 'sentrail gate', file: null, level: logLevelOf(env) });
   log.redactor.add(key);
   if (!isLoopbackHost(host)) {
@@ -114,7 +131,7 @@ export async function runGate(opts: GateCliOptions, env: NodeJS.ProcessEnv = pro
 
   let gate: RunningGate;
   try {
-    gate = await startGate({ policyPath: opts.policy, upstream, host, port, apiKey: key, hosted: Boolean(opts.hosted), policyMaxAgeSeconds, log, version: VERSION, env });
+    gate = await startGate({ policyPath: opts.policy, upstream, host, port, apiKey: key, hosted: Boolean(opts.hosted), ...(issuer ? { issuer } : {}), policyMaxAgeSeconds, log, version: VERSION, env });
   } catch (err) {
     if (err instanceof PolicyLoadError) throw new CliError('invalid-policy', err.message, { exitCode: ExitCode.INVALID_INPUT, cause: err });
     const code = (err as NodeJS.ErrnoException).code;
@@ -125,7 +142,7 @@ export async function runGate(opts: GateCliOptions, env: NodeJS.ProcessEnv = pro
 
   // Written directly: the logger masks anything shaped like a key, and this line exists to show it.
   if (generated) process.stderr.write(`sentrail gate: API key for this run: ${key}\n`);
-  const mode = opts.hosted ? ', hosted' : '';
+  const mode = `${opts.hosted ? ', hosted' : ''}${issuer ? `, OAuth tokens from ${issuer}` : ''}`;
   log.info(`listening on ${gate.url} (policy ${gate.policy.version ?? '(no version)'}, ${gate.policy.policyCount} policies, upstream ${upstream.display}${mode})`);
 
   const signal = await untilSignal();

@@ -116,6 +116,7 @@ export function buildProgram(run: (action: Action) => void): Command {
     .option('--host <host>', 'the address to listen on', '127.0.0.1')
     .option('--api-key <key>', 'the agk_ API key clients must present (default: a new one, printed once on stderr)')
     .option('--hosted', "behave exactly as Sentrail's hosted gate: tools only, protocol 2024-11-05")
+    .option('--issuer <url>', 'also accept OAuth access tokens (JWTs for C/mcp-gate) from this authorization server, and serve RFC 9728 metadata naming it (else SENTRAIL_GATE_ISSUER)')
     .exitOverride()
     .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./gate.ts')).runGate(o as never)));
 

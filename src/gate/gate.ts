@@ -4,6 +4,8 @@
 import type { AddressInfo } from 'node:net';
 import { createMemoryApprovalStore } from './approvals.ts';
 import { createApiKeyVerifier } from './auth.ts';
+import { createOAuthTokenVerifier } from './oauth-verifier.ts';
+import { createProtectedResource } from './protected-resource.ts';
 import { HostedEndpoint } from './hosted-handler.ts';
 import { LegacySseSessions } from './legacy-sse.ts';
 import { PolicySource } from './policy-source.ts';
@@ -20,6 +22,8 @@ export interface GateConfig {
   port: number;
   apiKey: string;
   hosted: boolean;
+  /** --issuer: OAuth access tokens from this authorization server are accepted too. */
+  issuer?: string;
   policyMaxAgeSeconds: number;
   log: GateLogger;
   /** The gate's version, sent as clientInfo when it initializes a shared upstream itself. */
@@ -60,8 +64,11 @@ export async function startGate(config: GateConfig): Promise<RunningGate> {
     legacy = new LegacySseSessions(deps);
   }
 
+  const oauth = config.issuer ? createOAuthTokenVerifier({ issuer: config.issuer, audience: () => `${base}/mcp-gate`, log }) : undefined;
+  const protectedResource = config.issuer ? createProtectedResource({ issuer: config.issuer, base: () => base }) : undefined;
   const server = createGateServer({
-    verify: createApiKeyVerifier(config.apiKey),
+    verify: createApiKeyVerifier(config.apiKey, oauth),
+    ...(protectedResource ? { protectedResource } : {}),
     policy,
     approvals,
     policyMaxAgeSeconds: config.policyMaxAgeSeconds,

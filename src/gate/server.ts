@@ -5,9 +5,11 @@
 //   /mcp-gate/policy         GET: the org policy document (ETag, Cache-Control, 304)
 //   /mcp-gate/status/{id}    GET: an approval request's status
 //   /mcp-gate/whoami         GET: the credential's subject and scopes
+//   /.well-known/oauth-protected-resource[/mcp-gate]   GET, no auth: RFC 9728 metadata (--issuer only)
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { ApprovalStore } from './approvals.ts';
 import { UNAUTHORIZED_BODY, type Verifier } from './auth.ts';
+import { PROTECTED_RESOURCE_PATH, PROTECTED_RESOURCE_ROOT_PATH, REQUIRED_SCOPE, type ProtectedResource } from './protected-resource.ts';
 import type { HostedEndpoint } from './hosted-handler.ts';
 import { sendJson } from './http.ts';
 import { GATE_MCP_PATH, wantsLegacyStream, type LegacySseSessions } from './legacy-sse.ts';
@@ -22,6 +24,8 @@ export interface GateRoutes {
   approvals: ApprovalStore;
   policyMaxAgeSeconds: number;
   log: GateLogger;
+  /** --issuer: the gate as an OAuth protected resource (its metadata, its challenges). */
+  protectedResource?: ProtectedResource;
   /** --hosted */
   hosted?: HostedEndpoint;
   /** default mode */
@@ -49,13 +53,24 @@ function pathOf(req: IncomingMessage): string {
 async function route(req: IncomingMessage, res: ServerResponse, r: GateRoutes): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://gate.invalid');
   const path = url.pathname;
+  if (r.protectedResource && (path === PROTECTED_RESOURCE_PATH || path === PROTECTED_RESOURCE_ROOT_PATH)) {
+    if (req.method !== 'GET') return sendJson(res, 405, { ok: false, error: 'Method not allowed' }, { Allow: 'GET' });
+    return sendJson(res, 200, r.protectedResource.metadata(), { 'Cache-Control': 'max-age=3600' });
+  }
   if (!path.startsWith('/mcp-gate/')) return sendJson(res, 404, { ok: false, error: 'Not found' });
 
-  const principal = r.verify(req.headers.authorization);
-  if (!principal) {
+  const verdict = await r.verify(req.headers.authorization);
+  if (!verdict.ok) {
     // Never the header itself: it may hold someone's real key, sent to the wrong gate.
-    r.log.info(`refused ${req.method} ${path}: no valid API key`);
-    return sendJson(res, 401, UNAUTHORIZED_BODY);
+    r.log.info(`refused ${req.method} ${path}: ${verdict.reason}`);
+    const challenge = r.protectedResource?.challenge(verdict.tokenPresented ? { error: 'invalid_token', description: verdict.reason } : undefined);
+    return sendJson(res, 401, UNAUTHORIZED_BODY, challenge ? { 'WWW-Authenticate': challenge } : {});
+  }
+  const principal = verdict.principal;
+  if (!principal.scopes.includes(REQUIRED_SCOPE)) {
+    r.log.info(`refused ${req.method} ${path}: the token lacks the ${REQUIRED_SCOPE} scope`);
+    const challenge = r.protectedResource?.challenge({ error: 'insufficient_scope', description: `the token lacks the ${REQUIRED_SCOPE} scope` });
+    return sendJson(res, 403, { ok: false, error: `Insufficient scope: ${REQUIRED_SCOPE} is required` }, challenge ? { 'WWW-Authenticate': challenge } : {});
   }
   r.log.debug(`${req.method} ${path}`);
 
