@@ -58,7 +58,7 @@ export async function passInteraction(page: Page, login: string): Promise<void> 
  */
 export async function approveDevice(page: Page, verificationUri: string, userCode: string, login = 'ada'): Promise<string> {
   await page.goto(verificationUri);
-  const codeInput = page.locator('input[name="user_code"]');
+  const codeInput = page.locator('input[name="user_code"]:not([type="hidden"])');
   if (await codeInput.count()) {
     await codeInput.fill(userCode);
     await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }).catch(() => {}), page.click('button[type="submit"]')]);

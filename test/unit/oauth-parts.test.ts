@@ -56,6 +56,7 @@ describe('client registration', () => {
     assert.deepEqual(grantTypesFor({ ...base, device_authorization_endpoint: 'https://a/device' }), ['authorization_code', 'refresh_token', DEVICE_GRANT]);
     assert.deepEqual(grantTypesFor({ ...base, grant_types_supported: ['authorization_code'] }), ['authorization_code']);
     assert.deepEqual(grantTypesFor(base), ['authorization_code', 'refresh_token']);
+    assert.deepEqual(grantTypesFor({ ...base, device_authorization_endpoint: 'https://a/device' }, false), ['refresh_token', DEVICE_GRANT], 'no code grant without a redirect URI');
   });
 });
 

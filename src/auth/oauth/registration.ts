@@ -42,10 +42,13 @@ export function registrationFits(redirectUris: string[] | undefined, redirectUri
   return (redirectUris ?? []).includes(redirectUri);
 }
 
-/** The grant types to register: those this login may use that the server offers (all, if it does not say). */
-export function grantTypesFor(metadata: ServerMetadata): string[] {
+/**
+ * The grant types to register: those this login may use that the server offers (all, if it does not
+ * say). A device-flow login has no redirect URI, and servers refuse the code grant without one.
+ */
+export function grantTypesFor(metadata: ServerMetadata, withRedirect = true): string[] {
   const offered = metadata.grant_types_supported;
-  const wanted = ['authorization_code', 'refresh_token', ...(metadata.device_authorization_endpoint ? [DEVICE_GRANT] : [])];
+  const wanted = [...(withRedirect ? ['authorization_code'] : []), 'refresh_token', ...(metadata.device_authorization_endpoint ? [DEVICE_GRANT] : [])];
   return offered ? wanted.filter((g) => offered.includes(g)) : wanted;
 }
 
@@ -80,8 +83,8 @@ async function register(req: RegistrationRequest): Promise<ClientRegistration> {
     client_name: 'sentrail (Sentrail CLI)',
     application_type: 'native',
     token_endpoint_auth_method: 'none',
-    grant_types: grantTypesFor(req.metadata),
-    response_types: ['code'],
+    grant_types: grantTypesFor(req.metadata, req.redirectUri !== null),
+    response_types: req.redirectUri ? ['code'] : [],
     redirect_uris: redirectUris,
   };
   const options: oauth.DynamicClientRegistrationRequestOptions = { [oauth.customFetch]: req.fetch, ...(req.signal ? { signal: req.signal } : {}) };
