@@ -31,6 +31,7 @@ export interface RefreshRequest {
   lock?: LockOptions & { stateDir?: string };
   /** Seconds openid-client waits for the token endpoint. */
   timeoutS?: number;
+  /** Default: Node's fetch, or undici's through HTTPS_PROXY / HTTP_PROXY (oauth-fetch.ts). */
   fetch?: typeof fetch;
   now?: () => Date;
 }
@@ -97,8 +98,9 @@ async function refreshHoldingLock(req: RefreshRequest, now: () => Date): Promise
   const secrets = [sent, current.accessToken, current.client.clientSecret];
   let tokens;
   try {
-    const { oidc, configurationFromEntry } = await import('./openid.ts');
-    const config = configurationFromEntry(current, req.fetch);
+    const [{ oidc, configurationFromEntry }, { oauthFetch }] = await Promise.all([import('./openid.ts'), import('./oauth-fetch.ts')]);
+    // Behind HTTPS_PROXY the token endpoint is reached through the proxy, as the gate is.
+    const config = configurationFromEntry(current, req.fetch ?? (await oauthFetch()));
     config.timeout = req.timeoutS ?? 10;
     tokens = await oidc.refreshTokenGrant(config, sent, { resource: current.resource });
   } catch (err) {
