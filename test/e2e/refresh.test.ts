@@ -96,6 +96,14 @@ const aged = (entry: StoredEntry, secondsAgo: number): StoredEntry => ({
   updatedAt: new Date(Date.now() - (secondsAgo + TTL_S) * 1000).toISOString(),
 });
 
+/** A fresh --insecure-storage home whose stored access token expired a second ago (by its entry). */
+async function expiredLogin(gate: string): Promise<{ h: Home; original: StoredEntry }> {
+  const h = await home('file', gate);
+  const original = aged(await login(h, gate), 1);
+  await h.store.set(original);
+  return { h, original };
+}
+
 before(async () => {
   assertBuilt();
   as = await startAuthServer({ accessTokenTtl: TTL_S });
@@ -119,9 +127,7 @@ after(async () => {
 describe('renewing a stored login (no gate needed)', () => {
   it('an expired entry is renewed: new access token, rotated refresh token, absolute expiry, written back', async () => {
     const gate = 'http://127.0.0.1:9001/mcp-gate/sse';
-    const h = await home('file', gate);
-    const original = aged(await login(h, gate), 1);
-    await h.store.set(original);
+    const { h, original } = await expiredLogin(gate);
     const before = refreshGrants();
     const started = Date.now();
     const outcome = await refreshStoredEntry({ store: h.store, gate, resource: original.resource, seen: original.accessToken, lock: { stateDir: h.stateDir } });
@@ -142,9 +148,7 @@ describe('renewing a stored login (no gate needed)', () => {
 
   it('five processes holding the same expired token: exactly one refresh_token grant, all end with the same new token', async () => {
     const gate = 'http://127.0.0.1:9002/mcp-gate/sse';
-    const h = await home('file', gate);
-    const original = aged(await login(h, gate), 1);
-    await h.store.set(original);
+    const { h, original } = await expiredLogin(gate);
     const before = refreshGrants();
     const refused = refusedRefreshes();
     // A slow token endpoint: without the lock, the five refreshes would overlap.
