@@ -2,7 +2,8 @@
 // where it exists), the credential's expiry and where it comes from (the same order the bridge uses),
 // and the cached org policy's version and age. Never a token; an API key only masked. Exit 0 when a
 // usable credential exists, 4 when not logged in (or the gate refuses the credential).
-import { bridgeCredentials, firstOf, type Credential } from '../bridge/credentials.ts';
+import { refreshDue } from '../auth/refresh-timing.ts';
+import { bridgeCredentials, firstOf, RenewalError, type Credential } from '../bridge/credentials.ts';
 import { resolveGateAddress, type GateAddress } from '../bridge/gate-address.ts';
 import { createHttpClient } from '../bridge/http-client.ts';
 import { createLegacyConfigSource, createStoreCredentialSource } from '../auth/credential-sources.ts';
@@ -82,7 +83,20 @@ async function collect(opts: StatusOptions): Promise<StatusReport> {
 
   const warn = (m: string) => report.warnings.push(m);
   const store = createStoreCredentialSource({ gate, warn });
-  const credential = await bridgeCredentials({ apiKey: opts.apiKey, store: firstOf([store, createLegacyConfigSource({ warn })]) }).get();
+  const sources = bridgeCredentials({ apiKey: opts.apiKey, store: firstOf([store, createLegacyConfigSource({ warn })]) });
+  let credential = await sources.get();
+  // An OAuth token near or past its expiry is renewed first, as the bridge would: status then tells
+  // the truth about the login rather than about one spent access token.
+  if (credential && refreshDue(credential)) {
+    try {
+      credential = (await sources.refresh(credential)) ?? credential;
+    } catch (err) {
+      if (err instanceof RenewalError) {
+        report.problems.push(err.kind === 'login' ? `${err.message}: run sentrail login` : `cannot renew the login now: ${err.message}`);
+        if (err.kind === 'login') credential = await sources.get();
+      } else throw err;
+    }
+  }
   // store.last is set only when the store was asked (no --api-key, no SENTRAIL_API_KEY).
   const lookup = store.last;
   if (lookup?.problem) {

@@ -39,7 +39,9 @@ async function listTools(token: string | null): Promise<{ status: number; challe
   await (await fetch(gate.url, { method: 'POST', headers: { ...headers, ...session }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).text();
   const list = await fetch(gate.url, { method: 'POST', headers: { ...headers, ...session }, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }) });
   const text = await list.text();
-  const data = text.includes('data:') ? JSON.parse(text.split('\n').find((l) => l.startsWith('data:'))!.slice(5)) : JSON.parse(text);
+  // JSON, or an event stream whose events may include notifications before our answer
+  const messages = text.includes('data:') ? text.split('\n').filter((l) => l.startsWith('data:')).map((l) => JSON.parse(l.slice(5))) : [JSON.parse(text)];
+  const data = messages.find((m) => m.id === 2);
   await fetch(gate.url, { method: 'DELETE', headers: { ...headers, ...session } });
   return { status: list.status, challenge: null, tools: data.result.tools.length };
 }

@@ -72,11 +72,15 @@ async function driverRuns(file: string): Promise<{ ok: boolean; opened: string; 
   return (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
 }
 
-/** The stored entry, as the keychain holds it (secret-tool prints the secret). */
-async function keychainEntry(): Promise<Record<string, unknown> | null> {
-  const out = await secretToolSearch();
-  const m = /secret = (\{.*\})/.exec(out);
-  return m ? (JSON.parse(m[1]!) as Record<string, unknown>) : null;
+/** The stored entry of a gate, as the keychain holds it (secret-tool prints each item's secret and attributes). */
+async function keychainEntry(gateUrl: string = gate.url): Promise<Record<string, unknown> | null> {
+  const items = (await secretToolSearch()).split(/^\[\/.*\]$/m);
+  for (const item of items) {
+    const account = /^attribute\.(?:username|account) = (.*)$/m.exec(item)?.[1];
+    const secret = /^secret = (\{.*\})$/m.exec(item)?.[1];
+    if (account === `${gateUrl} ${new URL(gateUrl).origin}/mcp-gate` && secret) return JSON.parse(secret) as Record<string, unknown>;
+  }
+  return null;
 }
 
 describe('sentrail login (OAuth) against oidc-provider, with the local gate trusting it', () => {
@@ -189,6 +193,39 @@ describe('sentrail login (OAuth) against oidc-provider, with the local gate trus
     await approveDevice(page, code.verificationUriComplete, code.userCode, 'alan');
     await page.close();
     assert.equal((await login.exited).code, 0, login.stderr());
+  });
+
+  it('the access token expires: status renews it (one refresh_token grant, rotated), and the bridge works on', async (t) => {
+    if (!needKeychain(t)) return;
+    const quick = await startAuthServer({ accessTokenTtl: 4 });
+    try {
+      const quickGate = await startGate(['--policy', DEMO_POLICY, '--upstream', EVERYTHING_STDIO, '--issuer', quick.issuer]);
+      const home = await freshHome();
+      homesUsed.push(home);
+      const env = userEnv(home, { DISPLAY: undefined, WAYLAND_DISPLAY: undefined, BROWSER: undefined });
+      const login = startLogin(['--device', '--gate', quickGate.url], env);
+      const code = (await login.event('device-code')) as unknown as { verificationUriComplete: string; userCode: string };
+      const page = await browser.newPage();
+      await approveDevice(page, code.verificationUriComplete, code.userCode, 'ada');
+      await page.close();
+      assert.equal((await login.exited).code, 0, login.stderr());
+      const before = (await keychainEntry(quickGate.url))!;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(before.expiresAt as string) - Date.now()) + 500));
+
+      const status = await sentrail(['status', '--json'], { env });
+      assert.equal(status.code, 0, status.stderr);
+      const s = JSON.parse(status.stdout);
+      assert.equal(s.loggedIn, true);
+      assert.ok(Date.parse(s.credential.expiresAt) > Date.now(), 'a renewed token');
+      assert.equal(quick.grants.refresh_token, 1);
+      const after = (await keychainEntry(quickGate.url))!;
+      assert.notEqual(after.refreshToken, before.refreshToken, 'the refresh token rotated, and the new one is stored');
+      assert.ok((await bridgeTools(env)).tools.includes('echo'));
+      for (const secret of quick.secrets) planted.add(secret);
+      await quickGate.stop();
+    } finally {
+      await quick.close();
+    }
   });
 
   it('logout revokes the refresh token at the authorization server, then deletes the entry', async (t) => {

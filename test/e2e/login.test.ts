@@ -63,7 +63,7 @@ describe('login --with-api-key with the OS keychain (Secret Service)', () => {
     const found = await secretToolSearch();
     assert.ok(found.includes('attribute.service = sentrail'), found);
     assert.ok(found.includes(`attribute.username = ${gate.url} ${gate.base}/mcp-gate`), found);
-    const item = found.split(/^\[\//m).find((block) => block.includes(`attribute.username = ${gate.url} `));
+    const item = found.split(/^\[\//m).find((block) => block.includes(`attribute.username = ${gate.url} ${gate.base}/mcp-gate\n`));
     const secret = item && /^secret = (.*)$/m.exec(item)?.[1];
     assert.ok(secret, found);
     const stored = JSON.parse(secret);

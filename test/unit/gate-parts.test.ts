@@ -85,16 +85,30 @@ describe('API keys', () => {
     assert.notEqual(a, generateApiKey());
   });
 
-  it('accepts exactly the key, as a Bearer token', () => {
+  it('accepts exactly the key, as a Bearer token', async () => {
     const key = generateApiKey();
     const verify = createApiKeyVerifier(key);
-    assert.ok(verify(`Bearer ${key}`));
-    assert.ok(verify(`bearer ${key}`));
-    assert.equal(verify(undefined), null);
-    assert.equal(verify(key), null);
-    assert.equal(verify(`Bearer ${key}x`), null);
-    assert.equal(verify(`Bearer ${generateApiKey()}`), null);
-    assert.equal(verify(`Basic ${key}`), null);
+    const ok = async (h: string | undefined) => (await verify(h)).ok;
+    assert.equal(await ok(`Bearer ${key}`), true);
+    assert.equal(await ok(`bearer ${key}`), true);
+    assert.deepEqual(await verify(undefined), { ok: false, tokenPresented: false, reason: 'no bearer token' });
+    assert.equal(await ok(key), false);
+    assert.equal(await ok(`Bearer ${key}x`), false);
+    assert.deepEqual(await verify(`Bearer ${generateApiKey()}`), { ok: false, tokenPresented: true, reason: 'not the API key' });
+    assert.equal(await ok(`Basic ${key}`), false);
+  });
+
+  it('with an issuer, a token that looks like a JWT goes to the OAuth verifier; an agk_ key never does', async () => {
+    const key = generateApiKey();
+    const seen: string[] = [];
+    const verify = createApiKeyVerifier(key, async (token) => {
+      seen.push(token);
+      return { ok: true, principal: { subject: 'ada', tokenType: 'oauth', scopes: ['mcp'] } };
+    });
+    assert.equal((await verify('Bearer aaa.bbb.ccc')).ok, true);
+    assert.equal((await verify(`Bearer ${generateApiKey()}`)).ok, false);
+    assert.equal((await verify('Bearer not-a-jwt')).ok, false);
+    assert.deepEqual(seen, ['aaa.bbb.ccc']);
   });
 });
 
