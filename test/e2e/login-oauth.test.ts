@@ -219,7 +219,8 @@ describe('sentrail login (OAuth) against oidc-provider, with the local gate trus
       assert.ok(Date.parse(s.credential.expiresAt) > Date.now(), 'a renewed token');
       assert.equal(quick.grants.refresh_token, 1);
       const after = (await keychainEntry(quickGate.url))!;
-      assert.notEqual(after.refreshToken, before.refreshToken, 'the refresh token rotated, and the new one is stored');
+      assert.notEqual(after.accessToken, before.accessToken, 'the new access token is stored');
+      assert.notEqual(after.refreshToken, before.refreshToken, `the refresh token rotated, and the new one is stored (${JSON.stringify(status.stderr)})`);
       assert.ok((await bridgeTools(env)).tools.includes('echo'));
       for (const secret of quick.secrets) planted.add(secret);
       await quickGate.stop();
@@ -235,15 +236,17 @@ describe('sentrail login (OAuth) against oidc-provider, with the local gate trus
     const entry = (await keychainEntry())!;
     const out = await sentrail(['logout'], { env });
     assert.equal(out.code, 0, out.stderr);
-    assert.match(out.stderr, /revoked/);
+    assert.match(out.stderr, /Revoked the tokens at http:\/\/127\.0\.0\.1:\d+\./);
+    assert.doesNotMatch(out.stderr, /warning/);
     assert.equal(await keychainEntry(), null, 'the entry is gone');
     const client = entry.client as { clientId: string };
+    assert.equal(entry.issuer, as.issuer);
     const reuse = await fetch(`${as.issuer}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: entry.refreshToken as string, client_id: client.clientId }),
     });
-    assert.equal(reuse.status, 400);
+    assert.equal(reuse.status, 400, await reuse.clone().text());
     assert.equal(((await reuse.json()) as { error: string }).error, 'invalid_grant', 'the revoked refresh token no longer works');
   });
 });

@@ -126,7 +126,7 @@ export async function bridgeTools(env: NodeJS.ProcessEnv, args: string[] = []): 
 export async function bridgeLogs(home: string): Promise<string> {
   const dir = path.join(home, '.local', 'state', 'sentrail');
   let text = '';
-  for (const name of existsSync(dir) ? await readdir(dir) : []) text += await readFile(path.join(dir, name), 'utf8');
+  for (const e of existsSync(dir) ? await readdir(dir, { withFileTypes: true }) : []) if (e.isFile()) text += await readFile(path.join(dir, e.name), 'utf8');
   outputs.push({ what: `bridge logs under ${home}`, text });
   return text;
 }

@@ -15,8 +15,15 @@ export async function revokeEntry(entry: StoredEntry, timeoutMs = 5000): Promise
   const bounded = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => f(input, { ...init, signal })) as typeof fetch;
   try {
     const config = configurationFromEntry(entry, bounded);
-    if (entry.refreshToken) await oidc.tokenRevocation(config, entry.refreshToken, { token_type_hint: 'refresh_token' });
-    await oidc.tokenRevocation(config, entry.accessToken, { token_type_hint: 'access_token' });
+    if (entry.refreshToken) {
+      // Revoking the refresh token ends the grant (RFC 7009 §2.1); the access token then dies with
+      // it, or at its expiry. Servers that issue JWT access tokens often cannot revoke those
+      // (`unsupported_token_type`), so trying is a courtesy, not a condition.
+      await oidc.tokenRevocation(config, entry.refreshToken, { token_type_hint: 'refresh_token' });
+      await oidc.tokenRevocation(config, entry.accessToken, { token_type_hint: 'access_token' }).catch(() => {});
+    } else {
+      await oidc.tokenRevocation(config, entry.accessToken, { token_type_hint: 'access_token' });
+    }
     return { kind: 'revoked' };
   } catch (err) {
     return { kind: 'failed', message: signal.aborted ? `no answer within ${timeoutMs / 1000} s` : oauthErrorText(err) };
