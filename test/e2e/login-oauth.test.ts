@@ -25,7 +25,7 @@ import {
   keychainStatus,
   needKeychain,
   planted,
-  secretToolSearch,
+  keychainItems,
   sentrail,
   userEnv,
 } from '../helpers/user-session.ts';
@@ -72,15 +72,11 @@ async function driverRuns(file: string): Promise<{ ok: boolean; opened: string; 
   return (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
 }
 
-/** The stored entry of a gate, as the keychain holds it (secret-tool prints each item's secret and attributes). */
+/** The stored entry of a gate, as the keychain holds it (a split entry is reported as such). */
 async function keychainEntry(gateUrl: string = gate.url): Promise<Record<string, unknown> | null> {
-  const items = (await secretToolSearch()).split(/^\[\/.*\]$/m);
-  for (const item of items) {
-    const account = /^attribute\.(?:username|account) = (.*)$/m.exec(item)?.[1];
-    const secret = /^secret = (\{.*\})$/m.exec(item)?.[1];
-    if (account === `${gateUrl} ${new URL(gateUrl).origin}/mcp-gate` && secret) return JSON.parse(secret) as Record<string, unknown>;
-  }
-  return null;
+  const account = `${gateUrl} ${new URL(gateUrl).origin}/mcp-gate`;
+  const item = (await keychainItems()).find((i) => i.account === account);
+  return item ? (JSON.parse(item.secret) as Record<string, unknown>) : null;
 }
 
 describe('sentrail login (OAuth) against oidc-provider, with the local gate trusting it', () => {
@@ -173,8 +169,9 @@ describe('sentrail login (OAuth) against oidc-provider, with the local gate trus
     assert.equal(done.subject, 'grace');
     assert.equal(done.refreshable, true);
     assert.equal(done.storage, 'keychain');
-    const parts = (await secretToolSearch()).match(/secret = /g) ?? [];
+    const parts = (await keychainItems()).filter((i) => i.account.startsWith(`${gate.url} `));
     assert.ok(parts.length > 1, `the entry is kept in ${parts.length} keychain items`);
+    assert.ok(parts.every((p) => p.secret.length <= 400));
     assert.equal((await bridgeTools(env)).tools.includes('echo'), true);
     const status = await sentrail(['status', '--json'], { env });
     assert.equal(JSON.parse(status.stdout).whoami.subject, 'grace', status.stderr);

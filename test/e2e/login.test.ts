@@ -21,6 +21,7 @@ import {
   keychainStatus,
   needKeychain,
   planted,
+  keychainItems,
   secretToolSearch,
   sentrail,
   userEnv,
@@ -63,8 +64,7 @@ describe('login --with-api-key with the OS keychain (Secret Service)', () => {
     const found = await secretToolSearch();
     assert.ok(found.includes('attribute.service = sentrail'), found);
     assert.ok(found.includes(`attribute.username = ${gate.url} ${gate.base}/mcp-gate`), found);
-    const item = found.split(/^\[\//m).find((block) => block.includes(`attribute.username = ${gate.url} ${gate.base}/mcp-gate\n`));
-    const secret = item && /^secret = (.*)$/m.exec(item)?.[1];
+    const secret = (await keychainItems()).find((i) => i.account === `${gate.url} ${gate.base}/mcp-gate`)?.secret;
     assert.ok(secret, found);
     const stored = JSON.parse(secret);
     assert.equal(stored.schema, 1);

@@ -81,6 +81,24 @@ export function secretToolSearch(): Promise<string> {
   });
 }
 
+/**
+ * sentrail's keychain items, account and secret (secret-tool prints each item's path, label and
+ * secret on stdout, its attributes on stderr: the label, `keyring:<account>@sentrail`, ties them).
+ */
+export function keychainItems(): Promise<{ account: string; secret: string }[]> {
+  return new Promise((resolve) => {
+    execFile('secret-tool', ['search', '--all', 'service', 'sentrail'], { timeout: 5000 }, (_err, stdout) => {
+      const items: { account: string; secret: string }[] = [];
+      for (const block of stdout.split(/^\[\/.*\]$/m)) {
+        const account = /^label = keyring:(.*)@sentrail$/m.exec(block)?.[1];
+        const secret = /^secret = (.*)$/m.exec(block)?.[1];
+        if (account !== undefined && secret !== undefined) items.push({ account, secret });
+      }
+      resolve(items);
+    });
+  });
+}
+
 /** Every file under `dir` whose bytes contain `needle`. */
 export async function filesContaining(dir: string, needle: string): Promise<string[]> {
   const hits: string[] = [];
