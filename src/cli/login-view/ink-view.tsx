@@ -6,41 +6,24 @@
 // which would put line breaks into a long URL and break copying it; written raw, the terminal wraps
 // it softly and it copies as one line. The live line is truncated, never wrapped, so ink always
 // knows how many lines to redraw.
-import { render, Box, Text, useStdout } from 'ink';
+//
+// The component is driven by props through instance.rerender(), which renders synchronously (ink's
+// legacy root): each transcript line is out when the listener returns, so a failure shown just
+// before close() is never lost to an update still pending at unmount.
+import { render, Box, Text, useStdout, type Instance } from 'ink';
 import Spinner from 'ink-spinner';
-import { useLayoutEffect, useRef, useSyncExternalStore } from 'react';
+import { useLayoutEffect, useRef } from 'react';
 
 export interface InkViewState {
-  /** Text already written out, in order; only appended to. */
+  /** Text to write out, in order; only ever appended to. */
   transcript: readonly string[];
   /** The live line, or null when nothing is under way (before the first step, after the end). */
   live: string | null;
 }
 
-/** A tiny store the listener writes and the component reads (useSyncExternalStore). */
-export function createInkViewStore() {
-  let state: InkViewState = { transcript: [], live: null };
-  const subscribers = new Set<() => void>();
-  return {
-    get: () => state,
-    subscribe(fn: () => void) {
-      subscribers.add(fn);
-      return () => subscribers.delete(fn);
-    },
-    update(change: Partial<InkViewState>) {
-      state = { ...state, ...change };
-      for (const fn of subscribers) fn();
-    },
-  };
-}
-export type InkViewStore = ReturnType<typeof createInkViewStore>;
-
-function LoginProgress({ store, color }: { store: InkViewStore; color: boolean }) {
-  const { transcript, live } = useSyncExternalStore(store.subscribe, store.get);
+function LoginProgress({ transcript, live, color }: InkViewState & { color: boolean }) {
   const { write } = useStdout();
   const written = useRef(0);
-  // A layout effect runs in the same commit as the state change, so the transcript is out before
-  // close() unmounts.
   useLayoutEffect(() => {
     if (transcript.length === written.current) return;
     write(transcript.slice(written.current).join(''));
@@ -57,8 +40,15 @@ function LoginProgress({ store, color }: { store: InkViewStore; color: boolean }
   );
 }
 
-export function renderInkView(opts: { store: InkViewStore; color: boolean; stream: NodeJS.WriteStream; stdin?: NodeJS.ReadStream }) {
-  return render(<LoginProgress store={opts.store} color={opts.color} />, {
+export interface InkView {
+  show(state: InkViewState): void;
+  /** Unmounts (ink shows the cursor again); call after a show() with `live: null`. */
+  close(): Promise<void>;
+}
+
+export function renderInkView(opts: { color: boolean; stream: NodeJS.WriteStream; stdin?: NodeJS.ReadStream }): InkView {
+  const element = (state: InkViewState) => <LoginProgress {...state} color={opts.color} />;
+  const instance: Instance = render(element({ transcript: [], live: null }), {
     stdout: opts.stream,
     stderr: opts.stream,
     ...(opts.stdin ? { stdin: opts.stdin } : {}),
@@ -67,4 +57,14 @@ export function renderInkView(opts: { store: InkViewStore; color: boolean; strea
     exitOnCtrlC: false,
     patchConsole: false,
   });
+  return {
+    show: (state) => instance.rerender(element(state)),
+    async close() {
+      instance.unmount();
+      await instance.waitUntilExit();
+      // Ink's last frame is empty (no live line) but still ends with a newline, a blank line under
+      // the transcript; step back onto it so the shell's prompt comes right after the last line.
+      opts.stream.write('\u001B[1A');
+    },
+  };
 }
