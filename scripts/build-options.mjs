@@ -18,7 +18,10 @@ export const bundleOptions = {
   // go beside the code.
   legalComments: 'linked',
   chunkNames: 'chunks/[name]-[hash]',
-  define: { __SENTRAIL_VERSION__: JSON.stringify(pkg.version) },
+  // NODE_ENV: React (and ink's reconciler) choose their production build by it at run time, and
+  // both builds are bundled unless it is defined; defined, the login view's chunk is about half
+  // the size (1.6 MB → 0.9 MB). Only React and ink read it in this bundle (checked when added).
+  define: { __SENTRAIL_VERSION__: JSON.stringify(pkg.version), 'process.env.NODE_ENV': '"production"' },
   // The one runtime dependency: @napi-rs/keyring is a native addon (a platform package per OS/CPU,
   // each a .node binary chosen at run time), which cannot be bundled. It stays a `dependency` in
   // package.json and is resolved from node_modules when a keychain call is made (src/auth/keychain.ts).
