@@ -7,8 +7,6 @@ export class CliError extends Error {
   readonly exitCode: ExitCode;
   /** Extra lines shown under the message (a hint: what to run). */
   readonly hint?: string;
-  /** Already shown to the user (by the login view): the top level only takes the exit code. */
-  reported = false;
   constructor(code: string, message: string, opts: { exitCode?: ExitCode; hint?: string; cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'CliError';

@@ -1,12 +1,13 @@
 // `sentrail login` without --with-api-key: the OAuth flow (src/auth/oauth/login-flow.ts) behind the
-// login view. Ctrl-C cancels cleanly (nothing stored, the loopback port freed).
+// login view (src/cli/login-view/). Ctrl-C, caught by the view, aborts the flow's signal: nothing
+// stored, the loopback port freed.
 import { defaultOpenStore } from '../auth/credential-sources.ts';
 import { runOAuthLogin } from '../auth/oauth/login-flow.ts';
 import { readCliConfig, type CredentialStorage } from '../config/cli-config.ts';
-import { CliError, usageError } from './errors.ts';
+import { usageError } from './errors.ts';
 import { ExitCode } from './exit-codes.ts';
 import type { LoginOptions } from './login.ts';
-import { createLoginView } from './login-view/index.ts';
+import { createLoginView, loginViewOptions } from './login-view/index.ts';
 
 function parsePort(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -24,12 +25,7 @@ export async function runOAuthLoginCommand(opts: LoginOptions): Promise<number> 
   if (!gate) throw usageError('which gate? pass --gate <gate URL> (e.g. https://<ref>.supabase.co/functions/v1/mcp-gate/sse)', 'login remembers it as the default gate for status, logout and the bridge.');
 
   const storage: CredentialStorage = opts.insecureStorage ? 'file' : 'keychain';
-  const view = createLoginView({ json: Boolean(opts.json) });
-  const abort = new AbortController();
-  const onSignal = () => abort.abort(new CliError('cancelled', 'login cancelled; nothing was stored'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  view.onCancel?.(onSignal);
+  const view = await createLoginView(loginViewOptions({ json: Boolean(opts.json) }));
   try {
     const store = await defaultOpenStore()(storage);
     const result = await runOAuthLogin({
@@ -37,7 +33,7 @@ export async function runOAuthLoginCommand(opts: LoginOptions): Promise<number> 
       storage,
       store,
       listener: view.listener,
-      signal: abort.signal,
+      signal: view.signal,
       ...(opts.device ? { device: true } : {}),
       ...(opts.browser === false ? { noBrowser: true } : {}),
       ...(callbackPort !== undefined ? { callbackPort } : {}),
@@ -60,15 +56,12 @@ export async function runOAuthLoginCommand(opts: LoginOptions): Promise<number> 
       location: store.location,
     });
     await view.close();
+    if (!opts.json) process.stderr.write(`${e.gate} is now the default gate for sentrail status, sentrail logout and sentrail bridge.\n`);
     return ExitCode.OK;
   } catch (err) {
-    // Reported by the view; the top level must not print it a second time.
-    view.fail(err as Error);
-    await view.close();
-    if (err instanceof CliError) err.reported = true;
-    throw err;
+    // The view shows it (✗ message + hint, or the JSON error line) and gives the exit code.
+    return view.fail(err);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    await view.close();
   }
 }

@@ -8,7 +8,6 @@ export { VERSION } from './version.ts';
 
 export function report(err: unknown): number {
   if (err instanceof CliError) {
-    if (err.reported) return err.exitCode;
     process.stderr.write(`sentrail: ${err.message}\n${err.hint ? `${err.hint}\n` : ''}`);
     return err.exitCode;
   }
