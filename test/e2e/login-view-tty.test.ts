@@ -16,7 +16,11 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { bundleOptions } from '../../scripts/build-options.mjs';
-import { ROOT } from '../helpers/cli.ts';
+import { startAuthServer } from '../fixtures/auth-server.ts';
+import { approveDevice, launchBrowser } from '../helpers/browser.ts';
+import { BIN, ROOT } from '../helpers/cli.ts';
+import { DEMO_POLICY, EVERYTHING_STDIO, startGate, stopAllGates } from '../helpers/gate.ts';
+import { keychainStatus, needKeychain } from '../helpers/user-session.ts';
 
 const run = promisify(execFile);
 const TMUX = ['/usr/bin/tmux', '/usr/local/bin/tmux', '/opt/homebrew/bin/tmux'].find((p) => existsSync(p)) ?? null;
@@ -42,6 +46,7 @@ describe('login view in a real terminal (tmux)', { skip }, () => {
     demo = path.join(dir, 'demo.js');
   });
   after(async () => {
+    await stopAllGates();
     await tmux('kill-server').catch(() => {});
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -91,5 +96,35 @@ describe('login view in a real terminal (tmux)', { skip }, () => {
     assert.match(text, /\n✗ cancelled \(Ctrl-C\)\nEXIT:1\n/);
     assert.doesNotMatch(text, SPINNER_LINE(''));
     assert.equal((await tmux('display-message', '-p', '-t', 'browser', '#{cursor_flag}')).stdout.trim(), '1');
+  });
+
+  it('the real `sentrail login --device`: spinner while the user approves in chromium, the code as issued, logged in', async (t) => {
+    await keychainStatus();
+    if (!needKeychain(t)) return;
+    const as = await startAuthServer();
+    const gate = await startGate(['--policy', DEMO_POLICY, '--upstream', EVERYTHING_STDIO, '--issuer', as.issuer]);
+    const browser = await launchBrowser();
+    try {
+      const home = await mkdtemp(path.join(os.tmpdir(), 'sentrail-tty-home-'));
+      const command = `env -u CI -u CONTINUOUS_INTEGRATION -u NO_COLOR HOME='${home}' '${process.execPath}' '${BIN}' login --device --gate ${gate.url}; echo EXIT:$?; sleep 600`;
+      await tmux('new-session', '-d', '-s', 'real', '-x', String(WIDTH), '-y', '30', command);
+      let spinnerSeen = false;
+      const waiting = await until('real', (text) => /^[A-Z]{4}-[A-Z]{4}$/m.test(text) && SPINNER_LINE('').test(text), (text) => {
+        spinnerSeen ||= SPINNER_LINE('').test(text);
+      });
+      const code = /^([A-Z]{4}-[A-Z]{4})$/m.exec(waiting)![1]!;
+      assert.ok(waiting.split('\n').includes(`${as.issuer}/device`), `the verification URL on a line of its own:\n${waiting}`);
+      const page = await browser.newPage();
+      await approveDevice(page, `${as.issuer}/device`, code, 'ada');
+      const text = await until('real', (t) => /EXIT:\d+/.test(t), () => {}, 30_000);
+      assert.ok(spinnerSeen);
+      assert.match(text, new RegExp(`^✓ Logged in to ${gate.url.replace(/[.]/g, '\\.')} as ada$`, 'm'));
+      assert.match(text, /EXIT:0/);
+      assert.doesNotMatch(text, SPINNER_LINE(''));
+      await rm(home, { recursive: true, force: true });
+    } finally {
+      await browser.close();
+      await as.close();
+    }
   });
 });
