@@ -17,7 +17,7 @@ export interface Principal {
 }
 
 /** A refusal says whether a token was presented at all, and why it was refused (never the token). */
-export type Verdict = { ok: true; principal: Principal } | { ok: false; tokenPresented: boolean; reason: string };
+export type Verdict = { ok: true; principal: Principal } | { ok: false; tokenPresented: boolean; reason: string; unavailable?: true };
 
 export type Verifier = (authorization: string | undefined) => Verdict | Promise<Verdict>;
 
@@ -34,7 +34,7 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 
 const NO_TOKEN: Verdict = { ok: false, tokenPresented: false, reason: 'no bearer token' };
 
-export function createApiKeyVerifier(apiKey: string, oauth?: (token: string) => Promise<{ ok: true; principal: Principal } | { ok: false; reason: string }>): Verifier {
+export function createApiKeyVerifier(apiKey: string, oauth?: (token: string) => Promise<{ ok: true; principal: Principal } | { ok: false; reason: string; unavailable?: true }>): Verifier {
   const expected = digest(apiKey);
   // The subject names the key without revealing it: a short fingerprint, stable for the key.
   const principal: Principal = { subject: `api-key:${expected.toString('hex').slice(0, 12)}`, tokenType: 'api_key', scopes: ['mcp'] };
@@ -47,6 +47,6 @@ export function createApiKeyVerifier(apiKey: string, oauth?: (token: string) => 
     if (timingSafeEqual(digest(token), expected)) return accepted;
     // Anything else that looks like a JWT goes to the issuer's keys (with --issuer).
     if (!oauth || token.startsWith('agk_') || token.split('.').length !== 3) return wrongKey;
-    return oauth(token).then((v) => (v.ok ? v : { ok: false, tokenPresented: true, reason: v.reason }));
+    return oauth(token).then((v) => (v.ok ? v : { ok: false, tokenPresented: true, reason: v.reason, ...(v.unavailable ? { unavailable: true as const } : {}) }));
   };
 }

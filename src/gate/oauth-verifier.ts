@@ -13,7 +13,8 @@ export interface OAuthPrincipal {
   expiresAt?: string;
 }
 
-export type TokenVerdict = { ok: true; principal: OAuthPrincipal } | { ok: false; reason: string };
+/** `unavailable`: the token could not be checked at all (the issuer is down), which says nothing about it. */
+export type TokenVerdict = { ok: true; principal: OAuthPrincipal } | { ok: false; reason: string; unavailable?: true };
 
 /** Asymmetric signatures only: a shared-secret (HS*) token could be minted by anyone holding the key. */
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
@@ -41,7 +42,7 @@ export function createOAuthTokenVerifier(opts: OAuthVerifierOptions): (token: st
     try {
       keySet = await jwks();
     } catch {
-      return { ok: false, reason: 'the gate cannot reach its authorization server' };
+      return { ok: false, reason: 'the gate cannot reach its authorization server to check the token', unavailable: true };
     }
     try {
       const { payload } = await jwtVerify(token, keySet, { issuer: opts.issuer, audience: opts.audience(), algorithms: ALGORITHMS, clockTolerance: CLOCK_TOLERANCE_S });

@@ -63,6 +63,8 @@ async function route(req: IncomingMessage, res: ServerResponse, r: GateRoutes): 
   if (!verdict.ok) {
     // Never the header itself: it may hold someone's real key, sent to the wrong gate.
     r.log.info(`refused ${req.method} ${path}: ${verdict.reason}`);
+    // A token the gate could not check is not a bad token: 503, so clients retry rather than log in again.
+    if (verdict.unavailable) return sendJson(res, 503, { ok: false, error: `Cannot check the access token now: ${verdict.reason}` }, { 'Retry-After': '5' });
     const challenge = r.protectedResource?.challenge(verdict.tokenPresented ? { error: 'invalid_token', description: verdict.reason } : undefined);
     return sendJson(res, 401, UNAUTHORIZED_BODY, challenge ? { 'WWW-Authenticate': challenge } : {});
   }

@@ -111,6 +111,18 @@ describe('sentrail gate --issuer', () => {
     assert.equal((await listTools(gate.apiKey)).status, 200);
   });
 
+  it('an issuer that does not answer: tokens get 503 (retry later, not "log in again"), the gate says why, the API key works', async () => {
+    const down = await startGate(['--policy', DEMO_POLICY, '--upstream', EVERYTHING_STDIO, '--issuer', 'http://127.0.0.1:1']);
+    const token = await mintToken(as, `${down.base}/mcp-gate`);
+    const res = await fetch(`${down.base}/mcp-gate/whoami`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get('retry-after'), '5');
+    assert.match(((await res.json()) as { error: string }).error, /cannot reach its authorization server/);
+    assert.match(down.stderr(), /cannot use the issuer http:\/\/127\.0\.0\.1:1/);
+    assert.equal((await fetch(`${down.base}/mcp-gate/whoami`, { headers: { authorization: `Bearer ${down.apiKey}` } })).status, 200);
+    await down.stop();
+  });
+
   it('without --issuer the 401 stays bare (API keys only) and there is no metadata', async () => {
     const plain = await startGate(['--policy', DEMO_POLICY, '--upstream', EVERYTHING_STDIO]);
     const res = await fetch(plain.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
