@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -132,7 +133,7 @@ describe('sentrail login (OAuth) against oidc-provider, with the local gate trus
     assert.ok(bridge.tools.includes('echo'), bridge.stderr);
   });
 
-  it('a second login reuses the remembered registration and the same loopback port', async (t) => {
+  it('a second login reuses the remembered registration and its port; a taken port means a new registration; --client-metadata-url, --client-id', async (t) => {
     if (!needKeychain(t)) return;
     const { env } = await userWithBrowser('ada');
     const first = startLogin(['--gate', gate.url], env);
@@ -147,6 +148,32 @@ describe('sentrail login (OAuth) against oidc-provider, with the local gate trus
     assert.equal(registered.reused, true);
     assert.equal(registered.clientId, firstRegistered.clientId);
     assert.equal(url.callback, firstUrl.callback, 'the port the client was registered with');
+
+    // That port taken now: any free port, and a registration for its redirect URI (the old one no
+    // longer fits); --client-metadata-url is not supported by this server: said, and ignored.
+    const port = Number(new URL(firstUrl.callback).port);
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen(port, '127.0.0.1', resolve));
+    try {
+      const third = startLogin(['--client-metadata-url', 'https://sentrail.example/client.json'], env);
+      const warning = await third.event('warning');
+      assert.match(String(warning.message), /does not support Client ID Metadata Documents; --client-metadata-url is ignored/);
+      const again = await third.event('registered');
+      const moved = (await third.event('authorize-url')) as unknown as { callback: string };
+      assert.equal((await third.exited).code, 0, third.stderr());
+      assert.equal(again.reused, false);
+      assert.notEqual(again.clientId, firstRegistered.clientId);
+      assert.notEqual(moved.callback, firstUrl.callback);
+    } finally {
+      squatter.close();
+    }
+
+    // --client-id: a client registered beforehand (here, the first one, with its port).
+    const fourth = startLogin(['--client-id', String(firstRegistered.clientId), '--callback-port', String(port)], env);
+    const given = await fourth.event('registered');
+    assert.equal((await fourth.exited).code, 0, fourth.stderr());
+    assert.equal(given.method, 'pre-registered');
+    assert.equal(given.clientId, firstRegistered.clientId);
   });
 
   it('device flow: the verification URL and the user code as issued; approved in the browser; stored (split, as on Windows)', async (t) => {
