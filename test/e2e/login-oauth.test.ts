@@ -253,6 +253,31 @@ describe('sentrail login (OAuth) against oidc-provider, with the local gate trus
     }
   });
 
+  it('step-up: a token without the scope the gate needs (403 insufficient_scope) makes login ask again for it', async (t) => {
+    if (!needKeychain(t)) return;
+    // An authorization server whose policy grants `mcp` only from the second grant on.
+    let granted = 0;
+    const stingy = await startAuthServer({ resourceScopes: () => (granted === 0 ? 'other' : 'mcp other') });
+    stingy.provider.on('grant.success', () => void granted++);
+    try {
+      const stingyGate = await startGate(['--policy', DEMO_POLICY, '--upstream', EVERYTHING_STDIO, '--issuer', stingy.issuer]);
+      const { env } = await userWithBrowser('ada');
+      const login = startLogin(['--gate', stingyGate.url], env);
+      const { code } = await login.exited;
+      assert.equal(code, 0, login.stderr());
+      const warning = login.events.find((e) => e.type === 'warning');
+      assert.match(String(warning?.message), /the gate needs the scope mcp; asking the authorization server again/);
+      assert.equal(login.events.filter((e) => e.type === 'authorize-url').length, 2, 'two authorizations');
+      const done = login.events.find((e) => e.type === 'done')!;
+      assert.deepEqual(done.scopes, ['mcp']);
+      assert.equal(stingy.grants.authorization_code, 2);
+      for (const secret of stingy.secrets) planted.add(secret);
+      await stingyGate.stop();
+    } finally {
+      await stingy.close();
+    }
+  });
+
   it('logout revokes the refresh token at the authorization server, then deletes the entry', async (t) => {
     if (!needKeychain(t)) return;
     const { env } = await userWithBrowser('ada');
