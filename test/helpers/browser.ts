@@ -7,7 +7,10 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.SENTRAIL_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+// ci-recipes.md's flags, and --password-store=basic: with a D-Bus session, chromium would otherwise
+// keep a "Chromium Safe Storage" secret in the Secret Service for every new profile, meddling with
+// the very keyring the login tests check (and once seen to take gnome-keyring down mid-run).
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--password-store=basic'];
 
 export interface TestBrowser {
   browser: Browser;
