@@ -10,10 +10,14 @@ export interface GateAddress {
   cloudBase: string | null;
 }
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+/** Loopback by name or address (a URL's hostname, or a bare --host): where plain HTTP stays on the machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
 
 export function isLoopback(url: URL): boolean {
-  return LOOPBACK.has(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
+  return isLoopbackHost(url.hostname);
 }
 
 export function resolveGateAddress(gate: string, opts: { cloudUrl?: string; allowHttp?: boolean } = {}): GateAddress {

@@ -1,6 +1,7 @@
 // `sentrail gate`: flags (and SENTRAIL_GATE_* variables) → a GateConfig, then the gate runs until
 // SIGINT/SIGTERM. Everything it prints goes to stderr: the ready line tests wait for, one line
 // per event, and the generated API key once (its only secret output).
+import { isLoopbackHost } from '../bridge/gate-address.ts';
 import { createLogger, type LogLevel } from '../log/logger.ts';
 import { API_KEY_PATTERN, generateApiKey } from '../gate/auth.ts';
 import { CommandLineError, splitCommandLine } from '../gate/command-line.ts';
@@ -81,12 +82,6 @@ function logLevelOf(env: NodeJS.ProcessEnv): LogLevel {
   if (level === undefined || level === '') return 'info';
   if (!LOG_LEVELS.includes(level as LogLevel)) throw usageError(`SENTRAIL_GATE_LOG_LEVEL=${level}: expected one of ${LOG_LEVELS.join(', ')}`);
   return level as LogLevel;
-}
-
-/** Loopback by name or address: the only hosts where plain HTTP keeps the key off the network. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 /** --issuer or SENTRAIL_GATE_ISSUER: an https URL, or http on loopback (tests, development). */

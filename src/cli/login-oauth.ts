@@ -27,11 +27,13 @@ export async function runOAuthLoginCommand(opts: LoginOptions): Promise<number> 
   const storage: CredentialStorage = opts.insecureStorage ? 'file' : 'keychain';
   const view = await createLoginView(loginViewOptions({ json: Boolean(opts.json) }));
   try {
-    const store = await defaultOpenStore()(storage);
+    const openStore = defaultOpenStore();
+    const store = await openStore(storage);
     const result = await runOAuthLogin({
       gate,
       storage,
       store,
+      openStore,
       listener: view.listener,
       signal: view.signal,
       ...(opts.device ? { device: true } : {}),

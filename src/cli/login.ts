@@ -10,7 +10,8 @@ import { checkCredential } from '../auth/gate-check.ts';
 import { readSecret } from '../auth/read-secret.ts';
 import { apiKeyEntry, gateResource, normalizeGateUrl } from '../auth/token-entry.ts';
 import type { TokenStore } from '../auth/token-store.ts';
-import { readCliConfig, updateCliConfig, type CredentialStorage } from '../config/cli-config.ts';
+import { readCliConfig, type CredentialStorage } from '../config/cli-config.ts';
+import { previousEntry, recordLogin } from '../auth/login-record.ts';
 import { maskKey } from '../log/redact.ts';
 import { CliError, usageError } from './errors.ts';
 import { ExitCode } from './exit-codes.ts';
@@ -65,10 +66,7 @@ async function login(opts: LoginOptions): Promise<number> {
   const openStore = defaultOpenStore();
   const store = await openStore(storage);
   // Ask the store first: no keychain is found out in milliseconds, before the gate is contacted.
-  const previous = await store.get(gate, resource).catch((e: unknown) => {
-    if (e instanceof CliError && e.code === 'store-entry-unreadable') return null; // replaced below
-    throw e;
-  });
+  const previous = await previousEntry(store, gate, resource);
 
   const outcome = await checkCredential(await createHttpClient(), address.mcpUrl, key);
   if (outcome.kind === 'refused') {
@@ -80,11 +78,7 @@ async function login(opts: LoginOptions): Promise<number> {
   if (outcome.kind === 'failed') throw new CliError('gate-check-failed', `cannot check the key: ${outcome.message}. Nothing was stored.`);
 
   await store.set(apiKeyEntry(gate, resource, key, new Date(), previous));
-  await removeElsewhere(gate, resource, storage, config.gates[gate]?.storage ?? null, openStore);
-  await updateCliConfig((c) => {
-    c.defaultGate = gate;
-    c.gates[gate] = { ...c.gates[gate], storage };
-  });
+  await recordLogin({ gate, resource, storage, before: config.gates[gate]?.storage ?? null, openStore, warn: (m) => err.write(`warning: ${m}\n`) });
 
   if (storage === 'file') {
     const file = (store as TokenStore & { fileFor?: (g: string, r: string) => string }).fileFor?.(gate, resource) ?? store.location;
@@ -95,17 +89,4 @@ async function login(opts: LoginOptions): Promise<number> {
   err.write(`Logged in to ${gate} with API key ${maskKey(key)}${seen}; stored in ${storage === 'file' ? 'a file (--insecure-storage)' : store.location}.\n`);
   err.write(`${gate} is now the default gate for sentrail status, sentrail logout and sentrail bridge.\n`);
   return ExitCode.OK;
-}
-
-/** A credential moved from one store to the other must not stay behind in the first. */
-async function removeElsewhere(gate: string, resource: string, storage: CredentialStorage, before: CredentialStorage | null, openStore: ReturnType<typeof defaultOpenStore>): Promise<void> {
-  // The file store is always cheap to clean; the keychain only when login had put the key there
-  // (with --insecure-storage there may be no keychain at all, and asking it could take seconds).
-  const other: CredentialStorage = storage === 'file' ? 'keychain' : 'file';
-  if (other === 'keychain' && before !== 'keychain') return;
-  try {
-    await (await openStore(other)).delete(gate, resource);
-  } catch (e) {
-    process.stderr.write(`warning: could not remove the earlier credential for ${gate} from the ${other === 'file' ? 'insecure-storage file' : 'OS keychain'}: ${(e as Error).message}\n`);
-  }
 }

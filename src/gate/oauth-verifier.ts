@@ -3,7 +3,7 @@
 // discovered on the first token that needs it, not at start-up, so the gate starts when the
 // authorization server is down (and retries on a later token). jose does the JOSE work.
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import { authorizationServerMetadataUrls } from '../auth/oauth/discovery.ts';
+import { fetchAuthorizationServerMetadata } from '../auth/oauth/discovery.ts';
 import type { GateLogger } from './session.ts';
 
 export interface OAuthPrincipal {
@@ -79,23 +79,9 @@ function refusalOf(err: unknown): string {
   return 'the token cannot be verified';
 }
 
-/** The issuer's metadata in the MCP spec's order, the issuer checked (RFC 8414 §3.3), then its JWKS. */
+/** The issuer's metadata (found and checked as login finds it), then its JWKS. */
 async function discoverJwks(issuer: string): Promise<ReturnType<typeof createRemoteJWKSet>> {
-  for (const url of authorizationServerMetadataUrls(issuer)) {
-    let res: Response;
-    try {
-      res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(5000) });
-    } catch (err) {
-      throw new Error(`no answer from ${url} (${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message})`);
-    }
-    if (res.status !== 200) {
-      await res.body?.cancel();
-      continue;
-    }
-    const metadata = (await res.json()) as { issuer?: unknown; jwks_uri?: unknown };
-    if (metadata.issuer !== issuer) throw new Error(`its metadata at ${url} names the issuer ${JSON.stringify(metadata.issuer)}`);
-    if (typeof metadata.jwks_uri !== 'string') throw new Error(`its metadata at ${url} has no jwks_uri`);
-    return createRemoteJWKSet(new URL(metadata.jwks_uri));
-  }
-  throw new Error('it publishes no authorization server metadata');
+  const { metadata, url } = await fetchAuthorizationServerMetadata(issuer, fetch, AbortSignal.timeout(5000));
+  if (typeof metadata.jwks_uri !== 'string') throw new Error(`its metadata at ${url} has no jwks_uri`);
+  return createRemoteJWKSet(new URL(metadata.jwks_uri));
 }

@@ -94,6 +94,24 @@ export function authorizationServerMetadataUrls(issuer: string): string[] {
   return [`${u.origin}/.well-known/oauth-authorization-server${p}`, `${u.origin}/.well-known/openid-configuration${p}`, `${u.origin}${p}/.well-known/openid-configuration`];
 }
 
+/**
+ * An authorization server's metadata, from the first URL of the MCP spec's order that answers, its
+ * `issuer` identical to the one asked for (RFC 8414 §3.3, a mix-up defence). Login and the local
+ * gate (`--issuer`, for its JWKS) both find issuers this way.
+ */
+export async function fetchAuthorizationServerMetadata(issuer: string, f: typeof fetch, signal: AbortSignal): Promise<{ metadata: Record<string, unknown>; url: string }> {
+  const urls = authorizationServerMetadataUrls(issuer);
+  for (const url of urls) {
+    const got = await getJson(f, url, 'the authorization server metadata', signal);
+    if (!got.body) continue;
+    if (got.body.issuer !== issuer) {
+      throw refuse('issuer-mismatch', `the authorization server metadata at ${url} says its issuer is ${JSON.stringify(got.body.issuer)}, not ${issuer} as the gate named it (RFC 8414 §3.3)`);
+    }
+    return { metadata: got.body, url };
+  }
+  throw refuse('as-metadata-missing', `the authorization server ${issuer} publishes no metadata (tried ${urls.join(', ')})`);
+}
+
 function requireSecureUrl(url: string, what: string): void {
   let u: URL;
   try {
@@ -168,20 +186,7 @@ export async function discover(gate: string, opts: DiscoveryOptions): Promise<Di
   requireSecureUrl(issuer, 'the authorization server');
 
   // Step 3: the authorization server's metadata, issuer checked.
-  let metadata: Record<string, unknown> | null = null;
-  let metadataUrl = '';
-  for (const url of authorizationServerMetadataUrls(issuer)) {
-    const got = await getJson(f, url, 'the authorization server metadata', signal);
-    if (got.body) {
-      metadata = got.body;
-      metadataUrl = url;
-      break;
-    }
-  }
-  if (!metadata) throw refuse('as-metadata-missing', `the authorization server ${issuer} publishes no metadata (tried ${authorizationServerMetadataUrls(issuer).join(', ')})`);
-  if (metadata.issuer !== issuer) {
-    throw refuse('issuer-mismatch', `the authorization server metadata at ${metadataUrl} says its issuer is ${JSON.stringify(metadata.issuer)}, not ${issuer} as the gate named it; refusing to log in (RFC 8414 §3.3)`);
-  }
+  const { metadata } = await fetchAuthorizationServerMetadata(issuer, f, signal);
   for (const endpoint of ['authorization_endpoint', 'token_endpoint', 'device_authorization_endpoint', 'registration_endpoint', 'revocation_endpoint'] as const) {
     const v = metadata[endpoint];
     if (v !== undefined) {

@@ -10,7 +10,9 @@ import { resolveGateAddress } from '../../bridge/gate-address.ts';
 import { CliError } from '../../cli/errors.ts';
 import { ExitCode } from '../../cli/exit-codes.ts';
 import { readCliConfig, updateCliConfig, type CredentialStorage } from '../../config/cli-config.ts';
+import type { OpenStore } from '../credential-sources.ts';
 import { checkCredential, whoAmI } from '../gate-check.ts';
+import { previousEntry, recordLogin } from '../login-record.ts';
 import { gateResource, normalizeGateUrl, type StoredEntry } from '../token-entry.ts';
 import type { TokenStore } from '../token-store.ts';
 import { canOpenBrowser, openBrowser } from './browser-open.ts';
@@ -33,6 +35,8 @@ export interface OAuthLoginOptions {
   clientMetadataUrl?: string;
   storage: CredentialStorage;
   store: TokenStore;
+  /** Opens the other store, to remove a credential left there by an earlier login. */
+  openStore: OpenStore;
   listener: LoginListener;
   signal: AbortSignal;
   /** How long to wait for the user (browser or device), ms. */
@@ -55,6 +59,8 @@ interface Tokens {
   refreshToken: string | null;
   expiresIn: number | null;
   scopes: string[];
+  /** When the token endpoint answered: expires_in counts from here, not from when the entry is written. */
+  obtainedAt: Date;
 }
 
 export async function runOAuthLogin(opts: OAuthLoginOptions): Promise<OAuthLoginResult> {
@@ -64,11 +70,7 @@ export async function runOAuthLogin(opts: OAuthLoginOptions): Promise<OAuthLogin
   const emit = opts.listener;
   const env = opts.env ?? process.env;
 
-  // The store first: no keychain is found out in milliseconds, before anything else happens.
-  const previous = await opts.store.get(gate, resource).catch((e: unknown) => {
-    if (e instanceof CliError && e.code === 'store-entry-unreadable') return null; // replaced below
-    throw e;
-  });
+  const previous = await previousEntry(opts.store, gate, resource);
 
   const f = await oauthFetch(env);
   const http = await createHttpClient(env);
@@ -132,10 +134,7 @@ export async function runOAuthLogin(opts: OAuthLoginOptions): Promise<OAuthLogin
       emit({ type: 'step', step: 'storing' });
       const entry = oauthEntry({ gate, resource, tokens, issuer: found.issuer, client, metadata: found.metadata, previous });
       await opts.store.set(entry);
-      await updateCliConfig((c) => {
-        c.defaultGate = gate;
-        c.gates[gate] = { ...c.gates[gate], storage: opts.storage };
-      });
+      await recordLogin({ gate, resource, storage: opts.storage, before: config.gates[gate]?.storage ?? null, openStore: opts.openStore, warn: (message) => emit({ type: 'warning', message }) });
       return { entry, subject: who?.kind === 'ok' ? who.whoami.subject : null, tools: check.tools, ...(check.note ? { note: check.note } : {}) };
     } finally {
       await listener?.close();
@@ -277,6 +276,7 @@ function tokensOf(response: oidc.TokenEndpointResponse): Tokens {
     refreshToken: typeof response.refresh_token === 'string' ? response.refresh_token : null,
     expiresIn: typeof response.expires_in === 'number' ? response.expires_in : null,
     scopes: typeof response.scope === 'string' ? response.scope.split(/\s+/).filter(Boolean) : [],
+    obtainedAt: new Date(),
   };
 }
 
@@ -304,7 +304,7 @@ export function authorizationError(err: unknown, issuer: string): CliError {
 }
 
 function oauthEntry(x: { gate: string; resource: string; tokens: Tokens; issuer: string; client: ResolvedClient; metadata: Discovery['metadata']; previous: StoredEntry | null }): StoredEntry {
-  const now = new Date();
+  const now = x.tokens.obtainedAt;
   return {
     type: 'oauth',
     gate: x.gate,
