@@ -18,6 +18,7 @@ export type DiagnosticCode =
   | 'bad-wildcard'
   | 'invalid-regex'
   | 'unsafe-regex'
+  | 'unsupported-regex'
   | 'invalid-pointer'
   | 'conflict'
   // warnings

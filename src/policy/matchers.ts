@@ -1,5 +1,6 @@
 // The `arguments` extension: RFC 6901 JSON Pointers into a tool call's arguments, each tested by a
 // matcher. Pure functions; regexes arrive compiled.
+import type { LinearRegex } from './linear-regex.ts';
 import type { Matcher } from './types.ts';
 
 /** Strings longer than this are never tested by a regex: policy.md makes it an evaluation error. */
@@ -9,7 +10,7 @@ export type CompiledMatcher =
   | { kind: 'equals'; value: unknown }
   | { kind: 'oneOf'; values: unknown[] }
   | { kind: 'prefix'; prefix: string }
-  | { kind: 'regex'; regex: RegExp; source: string }
+  | { kind: 'regex'; regex: LinearRegex; source: string }
   | { kind: 'exists'; exists: boolean };
 
 export interface CompiledArgumentCondition {
