@@ -9,27 +9,32 @@ import { compileLinearRegex, type LinearRegex } from './linear-regex.ts';
 import { RegexRefusal, SCRIPT_HINT, toRe2 } from './regex-translate.ts';
 
 export type RegexCheck =
-  | { ok: true; regex: LinearRegex; re2: string }
+  | { ok: true; regex: LinearRegex; re2: string; size: number }
   | { ok: false; code: 'invalid-regex' | 'unsafe-regex' | 'unsupported-regex'; message: string };
 
 // ES2023: what Node 20's V8 accepts with the u flag (no duplicate named groups, no modifiers).
 const parser = new RegExpParser({ ecmaVersion: 2023 });
 
-export function compileAnchoredRegex(source: string): RegexCheck {
+/**
+ * `policyRules: false` skips policy.md's load rules (nested quantifiers, backreferences stay
+ * refused by RE2 anyway), for tests that run the engine on patterns a policy may not hold.
+ */
+export function compileAnchoredRegex(source: string, opts: { policyRules?: boolean } = {}): RegexCheck {
   try {
     new RegExp(source, 'u');
   } catch (err) {
     return { ok: false, code: 'invalid-regex', message: `/${source}/ is not a valid JavaScript regex with the u flag: ${(err as Error).message}` };
   }
   let re2: string;
+  let size: number;
   try {
-    re2 = toRe2(parser.parsePattern(source, 0, source.length, { unicode: true }));
+    ({ re2, size } = toRe2(parser.parsePattern(source, 0, source.length, { unicode: true }), opts.policyRules ?? true));
   } catch (err) {
     if (err instanceof RegexRefusal) return { ok: false, code: err.kind === 'unsafe' ? 'unsafe-regex' : 'unsupported-regex', message: `/${source}/ ${err.message}` };
     return { ok: false, code: 'unsupported-regex', message: `/${source}/ uses syntax the linear-time engine does not know: ${(err as Error).message}` };
   }
   try {
-    return { ok: true, regex: compileLinearRegex(re2), re2 };
+    return { ok: true, regex: compileLinearRegex(re2), re2, size };
   } catch (err) {
     const hint = /\\[pP]\{/.test(re2) ? ` (${SCRIPT_HINT})` : '';
     return { ok: false, code: 'unsupported-regex', message: `/${source}/ is not supported by the linear-time engine: ${(err as Error).message}${hint}` };

@@ -5,7 +5,7 @@
 // - `unsafe`: what policy.md forbids, and what no linear-time engine can run (backreferences,
 //   lookaround);
 // - `unsupported`: valid JavaScript that RE2 has no exact equivalent for (binary Unicode
-//   properties, Script_Extensions, repeat counts over 1,000).
+//   properties, Script_Extensions, repeat counts over 1,000), or too large to test in bounded time.
 // Every character that is not an ASCII letter or digit is written as `\x{…}`, so no JavaScript
 // escape or class punctuation is ever read differently by RE2; `.`, `\s`, `\w`, `\d` are written as
 // explicit ranges (regex-charsets.ts) because RE2's own differ from JavaScript's.
@@ -26,10 +26,43 @@ export const MAX_REPEAT = 1000;
 
 const SHORT_CATEGORIES = new Set(Object.values(GENERAL_CATEGORY_SHORT));
 
-/** The RE2 pattern equivalent to `pattern` (anchoring is the caller's). Throws RegexRefusal. */
-export function toRe2(pattern: AST.Pattern): string {
-  checkPolicyRules(pattern);
-  return disjunction(pattern.alternatives);
+/**
+ * The largest pattern size (patternSize) a policy regex may have. A test costs at most about
+ * input length × size steps of RE2's NFA (its lazy DFA is usually far cheaper), so this cap and
+ * the 64 KiB input cap bound every test (docs/policy.md, "Regexes run in linear time").
+ */
+export const MAX_PATTERN_SIZE = 256;
+
+/**
+ * The RE2 pattern equivalent to `pattern` (anchoring is the caller's), and its size
+ * (patternSize). Throws RegexRefusal.
+ */
+export function toRe2(pattern: AST.Pattern, policyRules = true): { re2: string; size: number } {
+  if (policyRules) checkPolicyRules(pattern);
+  const size = patternSize(pattern);
+  if (size > MAX_PATTERN_SIZE) {
+    throw new RegexRefusal('unsupported', `is too large to test in bounded time: ${size >= 1e6 ? 'a million or more' : size} character positions once its repeats are expanded, over the ${MAX_PATTERN_SIZE} allowed`);
+  }
+  return { re2: disjunction(pattern.alternatives), size };
+}
+
+/**
+ * The number of character positions (characters, sets, classes) of a pattern with each counted
+ * repeat written out (`a{3}` is 3, `(ab)+` is 2): the number of states its NFA can be in at once.
+ */
+export function patternSize(node: AST.Node): number {
+  switch (node.type) {
+    case 'Character':
+    case 'CharacterSet':
+    case 'CharacterClass':
+      return 1;
+    case 'Quantifier': {
+      const times = node.max === Infinity ? Math.max(node.min, 1) : node.max;
+      return Math.min(patternSize(node.element) * times, 1e6);
+    }
+    default:
+      return children(node).reduce((sum, child) => Math.min(sum + patternSize(child), 1e6), 0);
+  }
 }
 
 // ── policy.md's rules, in source order ──────────────────────────────────────────────────────────
@@ -49,7 +82,7 @@ function checkPolicyRules(node: AST.Node): void {
       return;
     case 'Quantifier':
       if (containsQuantifier(node.element)) {
-        throw new RegexRefusal('unsafe', 'has a quantified group that contains a quantifier (e.g. (a+)+), which policy.md forbids: a backtracking engine can take exponential time on it');
+        throw new RegexRefusal('unsafe', 'has a quantified group that contains a quantifier (e.g. (a+)+), which the policy format forbids (a backtracking engine can take exponential time on it)');
       }
       checkPolicyRules(node.element);
       return;
