@@ -198,6 +198,17 @@ describe('sentrail policy check', () => {
     assert.match(lines[1]!, /bad\.yaml:10: mcp-only-field: policies\[1\]\.toolName applies to MCP policies only/);
     assert.match(lines.at(-1)!, /✖ .*bad\.yaml: invalid \(2 errors\)/);
   });
+  it('regexes a linear-time engine cannot run: exit 2, file:line: unsafe-regex naming the field', async () => {
+    const policy = (regex: string, i: number) => `  - name: p${i}\n    tool: mcp\n    actionPattern: "*"\n    conditions:\n      arguments:\n        /q: { regex: ${JSON.stringify(regex)} }\n    mode: block\n    priority: ${i}\n`;
+    const dir = await tempFiles({ 're.yaml': `policies:\n${policy('(?<!x)y', 1)}${policy('(a)\\1', 2)}${policy('\\p{Script=Grek}', 3)}` });
+    const r = await runCli(['policy', 'check', path.join(dir, 're.yaml')]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    const errors = r.stdout.split('\n').filter((l) => /regex: /.test(l));
+    assert.equal(errors.length, 3, r.stdout);
+    assert.match(errors[0]!, /re\.yaml:7: unsafe-regex: policies\[0\]\.conditions\.arguments\["\/q"\]\.regex: \/\(\?<!x\)y\/ holds a lookbehind/);
+    assert.match(errors[1]!, /re\.yaml:15: unsafe-regex: policies\[1\]\.conditions\.arguments\["\/q"\]\.regex: .* holds a backreference/);
+    assert.match(errors[2]!, /re\.yaml:23: unsupported-regex: policies\[2\].* \\p\{Script=Greek\}/);
+  });
   it('--json', async () => {
     const r = await runCli(['policy', 'check', 'examples/org-policy.yaml', '--json']);
     const out = JSON.parse(r.stdout);
