@@ -5,8 +5,9 @@
 import { parsePointer, type CompiledArgumentCondition, type CompiledMatcher } from './matchers.ts';
 import { parsePattern, type Pattern } from './pattern.ts';
 import { compileAnchoredRegex } from './regex-safety.ts';
+import { ambiguitiesOf, hasCustomRules, type Ambiguity } from './readings.ts';
 import { ALL_RISKS, RISK_RANK, riskBit } from './risk.ts';
-import { RISK_LEVELS, type KillSwitch, type Matcher, type Mode, type Policy, type PolicyDocument, type Tool } from './types.ts';
+import { RISK_LEVELS, TOOLS, type KillSwitch, type Matcher, type Mode, type Policy, type PolicyDocument, type RiskLevel, type Tool } from './types.ts';
 
 export interface CompiledPolicy {
   /** Position in evaluation order: lower is considered first. */
@@ -26,6 +27,19 @@ export interface CompiledPolicy {
   allowedAgents: ReadonlySet<string> | null;
   hasBlockedAgents: boolean;
   args: CompiledArgumentCondition[] | null;
+  /** Both toolName and toolNamePattern: AND (contract) or OR (Policy engine page). */
+  bothNames: boolean;
+  /** Risk levels the "riskLevel is a minimum" reading accepts (equal to riskMask without riskLevel). */
+  minReadingMask: number;
+  /** The contract-side reading of the resource-type lists (docs/policy.md); null when absent. */
+  allowedResourceTypes: ReadonlySet<string> | null;
+  blockedResourceTypes: ReadonlySet<string> | null;
+  hasResourceTypeLists: boolean;
+  /** A field without stated semantics for MCP (resource-type lists, customRules, actionType): the bridge cannot rule it in. */
+  uncertain: boolean;
+  ambiguities: Ambiguity[];
+  /** For a block: the non-block policies of equal priority that may share its tool (the tie-break is undocumented). */
+  tiedNonBlocks: CompiledPolicy[] | null;
 }
 
 interface TrieNode {
@@ -59,6 +73,8 @@ export interface ToolIndex {
   argumentIndexed: CompiledPolicy[];
   /** The other `*` policies, per request risk (a policy is in every list its risk filter allows). */
   anyActionByRisk: CompiledPolicy[][];
+  /** The same policies whatever their risk filter: the bridge reads risk several ways. */
+  anyActionAll: CompiledPolicy[];
   /** Memo: action → the exact and prefix lists that can hold its match (pure; bounded). */
   patternLists: Map<string, CompiledPolicy[][]>;
   /** All policies of the tool in order, for explain and listing. */
@@ -98,6 +114,13 @@ export function compilePolicy(policy: Policy, rank: number): CompiledPolicy {
     riskMask &= mask;
     hasRiskFilter = true;
   }
+  // "Policy engine" reads riskLevel as a minimum: every level from it up, within min/max.
+  let minReadingMask = riskMask;
+  if (policy.riskLevel) {
+    let mask = 0;
+    for (const level of RISK_LEVELS) if (RISK_RANK[level] >= RISK_RANK[policy.riskLevel]) mask |= riskBit(level);
+    minReadingMask = mask & rangeMask(conditions.minRiskLevel, conditions.maxRiskLevel);
+  }
   const agents = intersectAgents(conditions.allowedAgents, conditions.blockedAgents);
   const args = conditions.arguments
     ? Object.entries(conditions.arguments).map(([pointer, m]) => compileArgumentCondition(pointer, m))
@@ -116,7 +139,23 @@ export function compilePolicy(policy: Policy, rank: number): CompiledPolicy {
     allowedAgents: conditions.allowedAgents ? new Set(conditions.allowedAgents) : null,
     hasBlockedAgents: conditions.blockedAgents !== undefined,
     args,
+    bothNames: policy.toolName !== undefined && policy.toolNamePattern !== undefined,
+    minReadingMask,
+    allowedResourceTypes: conditions.allowedResourceTypes ? new Set(conditions.allowedResourceTypes) : null,
+    blockedResourceTypes: conditions.blockedResourceTypes ? new Set(conditions.blockedResourceTypes) : null,
+    hasResourceTypeLists: conditions.allowedResourceTypes !== undefined || conditions.blockedResourceTypes !== undefined,
+    uncertain:
+      conditions.allowedResourceTypes !== undefined || conditions.blockedResourceTypes !== undefined ||
+      hasCustomRules(conditions) || policy.actionType !== undefined,
+    ambiguities: ambiguitiesOf(policy),
+    tiedNonBlocks: null,
   };
+}
+
+function rangeMask(min: RiskLevel | undefined, max: RiskLevel | undefined): number {
+  let mask = 0;
+  for (const level of RISK_LEVELS) if (RISK_RANK[level] >= RISK_RANK[min ?? 'low'] && RISK_RANK[level] <= RISK_RANK[max ?? 'critical']) mask |= riskBit(level);
+  return mask;
 }
 
 function intersectAgents(allowed: string[] | undefined, blocked: string[] | undefined): Set<string> | null {
@@ -155,8 +194,11 @@ function compileArgumentCondition(pointer: string, m: Matcher): CompiledArgument
  */
 function indexKey(cp: CompiledPolicy): Pattern {
   const candidates: Pattern[] = [cp.action];
-  if (cp.toolName !== undefined) candidates.push({ kind: 'exact', value: cp.toolName });
-  if (cp.toolNamePattern) candidates.push(cp.toolNamePattern);
+  // With both set, the OR reading (the bridge considers it) lets either name match alone.
+  if (!cp.bothNames) {
+    if (cp.toolName !== undefined) candidates.push({ kind: 'exact', value: cp.toolName });
+    if (cp.toolNamePattern) candidates.push(cp.toolNamePattern);
+  }
   const exact = candidates.find((p) => p.kind === 'exact');
   if (exact) return exact;
   const prefixes = candidates.filter((p): p is { kind: 'prefix'; prefix: string } => p.kind === 'prefix');
@@ -215,6 +257,7 @@ function newToolIndex(): ToolIndex {
     argumentIndexes: [],
     argumentIndexed: [],
     anyActionByRisk: [[], [], [], [], []],
+    anyActionAll: [],
     patternLists: new Map(),
     ordered: [],
   };
@@ -226,45 +269,72 @@ export function compilePolicySet(doc: PolicyDocument): CompiledPolicySet {
     .sort(compareEvaluationOrder)
     .map((p, rank) => compilePolicy(p, rank));
   const byTool = new Map<Tool, ToolIndex>();
+  const anyTool = ordered.some((cp) => cp.policy.tool === '*');
+  // A `tool: "*"` policy belongs in every tool's index; ranks keep each list in evaluation order.
+  if (anyTool) for (const tool of TOOLS) byTool.set(tool, newToolIndex());
+  linkTies(ordered);
   for (const cp of ordered) {
-    let index = byTool.get(cp.policy.tool);
-    if (!index) {
-      index = newToolIndex();
-      byTool.set(cp.policy.tool, index);
-    }
-    index.ordered.push(cp);
-    const key = indexKey(cp);
-    if (key.kind === 'exact') {
-      push(index.exact, key.value, cp);
-      continue;
-    }
-    if (key.kind === 'prefix') {
-      insertPrefix(index.prefixes, key.prefix, cp);
-      continue;
-    }
-    // blockedAgents policies stay out of the per-agent lists: the bridge must see them for every
-    // agent (decide.ts, blockedAgentsUnsettled).
-    if (cp.agents !== null && !cp.policy.conditions?.blockedAgents) {
-      for (const agent of cp.agents) push(index.anyActionByAgent, agent, cp);
-      continue;
-    }
-    const arg = cp.policy.conditions?.blockedAgents ? null : argumentKey(cp);
-    if (arg) {
-      const ai = argumentIndexFor(index, arg);
-      ai.minRank = Math.min(ai.minRank, cp.rank);
-      if (arg.matcher.kind === 'equals') push(ai.byValue, arg.matcher.value, cp);
-      else if (arg.matcher.kind === 'oneOf') for (const v of new Set(arg.matcher.values)) push(ai.byValue, v, cp);
-      else if (arg.matcher.kind === 'prefix') {
-        insertPrefix(ai.byPrefix, arg.matcher.prefix, cp);
-        ai.hasPrefixes = true;
+    const tools: readonly Tool[] = cp.policy.tool === '*' ? TOOLS : [cp.policy.tool];
+    for (const tool of tools) {
+      let index = byTool.get(tool);
+      if (!index) {
+        index = newToolIndex();
+        byTool.set(tool, index);
       }
-      index.argumentIndexed.push(cp);
-      continue;
+      addToIndex(index, cp);
     }
-    for (let risk = 0; risk < 4; risk++) if (!cp.hasRiskFilter || (cp.riskMask & (1 << risk)) !== 0) index.anyActionByRisk[risk]!.push(cp);
-    if (!cp.hasRiskFilter) index.anyActionByRisk[NO_RISK]!.push(cp);
   }
   return { version: doc.version, killSwitch: doc.killSwitch, byTool, ordered, size: ordered.length };
+}
+
+/** policy.md, "Readings": equal priority has no documented order, so a block may lose a tie. */
+function linkTies(ordered: CompiledPolicy[]): void {
+  for (let start = 0; start < ordered.length; ) {
+    let end = start;
+    while (end < ordered.length && ordered[end]!.policy.priority === ordered[start]!.policy.priority) end++;
+    const group = ordered.slice(start, end);
+    for (const cp of group) {
+      if (cp.mode !== 'block') continue;
+      const tied = group.filter((o) => o.mode !== 'block' && (o.policy.tool === cp.policy.tool || o.policy.tool === '*' || cp.policy.tool === '*'));
+      if (tied.length > 0) cp.tiedNonBlocks = tied;
+    }
+    start = end;
+  }
+}
+
+function addToIndex(index: ToolIndex, cp: CompiledPolicy): void {
+  index.ordered.push(cp);
+  const key = indexKey(cp);
+  if (key.kind === 'exact') {
+    push(index.exact, key.value, cp);
+    return;
+  }
+  if (key.kind === 'prefix') {
+    insertPrefix(index.prefixes, key.prefix, cp);
+    return;
+  }
+  // blockedAgents policies stay out of the per-agent lists: the bridge must see them for every
+  // agent (decide.ts, blockedAgentsUnsettled).
+  if (cp.agents !== null && !cp.policy.conditions?.blockedAgents) {
+    for (const agent of cp.agents) push(index.anyActionByAgent, agent, cp);
+    return;
+  }
+  const arg = cp.policy.conditions?.blockedAgents ? null : argumentKey(cp);
+  if (arg) {
+    const ai = argumentIndexFor(index, arg);
+    ai.minRank = Math.min(ai.minRank, cp.rank);
+    if (arg.matcher.kind === 'equals') push(ai.byValue, arg.matcher.value, cp);
+    else if (arg.matcher.kind === 'oneOf') for (const v of new Set(arg.matcher.values)) push(ai.byValue, v, cp);
+    else if (arg.matcher.kind === 'prefix') {
+      insertPrefix(ai.byPrefix, arg.matcher.prefix, cp);
+      ai.hasPrefixes = true;
+    }
+    index.argumentIndexed.push(cp);
+    return;
+  }
+  for (let risk = 0; risk < 4; risk++) if (!cp.hasRiskFilter || (cp.riskMask & (1 << risk)) !== 0) index.anyActionByRisk[risk]!.push(cp);
+  if (!cp.hasRiskFilter) index.anyActionByRisk[NO_RISK]!.push(cp);
+  index.anyActionAll.push(cp);
 }
 
 /** Walks a prefix trie along `value`, adding every list on the way. */

@@ -3,7 +3,8 @@
 import { NO_RISK, patternListsFor, type ArgumentIndex, type CompiledPolicy, type CompiledPolicySet } from './compile.ts';
 import { describeMatcher, MISSING, resolvePointer, testMatcher } from './matchers.ts';
 import { describePattern, matchesPattern } from './pattern.ts';
-import { inferMcpRisk, RISK_RANK, riskBit } from './risk.ts';
+import { AMBIGUITY_TEXT, type Ambiguity } from './readings.ts';
+import { inferMcpRisk, inferMcpRiskByDocs, mcpRiskCandidates, RISK_RANK, riskBit } from './risk.ts';
 import type { DecideContext, Decision, Explanation, PolicyRequest, RiskLevel, Tool, TraceEntry } from './types.ts';
 
 /** Outcome of testing one policy against one request. */
@@ -22,6 +23,11 @@ interface NormalizedRequest {
   risk: RiskLevel | null;
   /** riskBit(risk), or 0 when the request has no risk level. */
   riskBit: number;
+  /**
+   * Where readings are unsettled (the bridge): every risk the request may have, the Architecture
+   * page's inference included (policy.md, "Readings"). Equal to riskBit elsewhere.
+   */
+  riskBits: number;
   /** RISK_RANK[risk], or NO_RISK: which of a tool's per-risk lists applies. */
   riskIndex: number;
   resourceType: string | undefined;
@@ -41,15 +47,17 @@ function cachedMcpRisk(name: string): RiskLevel {
   return risk;
 }
 
-function normalize(request: PolicyRequest): NormalizedRequest {
+function normalize(request: PolicyRequest, allReadings = false): NormalizedRequest {
   const tool = request.tool ?? 'mcp';
   const risk = request.riskLevel ?? (tool === 'mcp' ? cachedMcpRisk(request.action) : null);
+  const bit = risk === null ? 0 : riskBit(risk);
   return {
     tool,
     action: request.action,
     agent: request.agent ?? 'unknown',
     risk,
-    riskBit: risk === null ? 0 : riskBit(risk),
+    riskBit: bit,
+    riskBits: allReadings && request.riskLevel === undefined && tool === 'mcp' ? mcpRiskCandidates(request.action) : bit,
     riskIndex: risk === null ? NO_RISK : RISK_RANK[risk],
     resourceType: request.resourceType,
     args: request.arguments ?? {},
@@ -65,17 +73,37 @@ function check(cp: CompiledPolicy, req: NormalizedRequest, ctx: DecideContext, e
     if (!(ctx.blockedAgentsUnsettled && cp.hasBlockedAgents)) return NO_MATCH;
     if (cp.allowedAgents !== null && !cp.allowedAgents.has(req.agent)) return NO_MATCH;
   }
-  if (cp.hasRiskFilter && (cp.riskMask & req.riskBit) === 0) return NO_MATCH;
-  if (!matchesPattern(cp.action, req.action)) return NO_MATCH;
-  if (cp.toolName !== undefined && cp.toolName !== req.action) return NO_MATCH;
-  if (cp.toolNamePattern !== undefined && !matchesPattern(cp.toolNamePattern, req.action)) return NO_MATCH;
   let unknown = false;
+  if (cp.hasRiskFilter) {
+    if (ctx.readingsUnsettled) {
+      // Every candidate risk under every riskLevel reading: none matches → no; all match exactly → yes.
+      if ((req.riskBits & (cp.riskMask | cp.minReadingMask)) === 0) return NO_MATCH;
+      if ((req.riskBits & ~cp.riskMask) !== 0) unknown = true;
+    } else if ((cp.riskMask & req.riskBit) === 0) return NO_MATCH;
+  }
+  if (!matchesPattern(cp.action, req.action)) return NO_MATCH;
+  if (cp.bothNames && ctx.readingsUnsettled) {
+    // AND (contract) vs OR (Policy engine page): settled only when both or neither hold.
+    const byName = cp.toolName === req.action;
+    if (byName !== matchesPattern(cp.toolNamePattern!, req.action)) unknown = true;
+    else if (!byName) return NO_MATCH;
+  } else {
+    if (cp.toolName !== undefined && cp.toolName !== req.action) return NO_MATCH;
+    if (cp.toolNamePattern !== undefined && !matchesPattern(cp.toolNamePattern, req.action)) return NO_MATCH;
+  }
+  // Resource-type lists, customRules, actionType: no page says what they do to an MCP call.
+  if (cp.uncertain && ctx.readingsUnsettled) unknown = true;
   // Sentrail's docs disagree on blockedAgents (policy.md: "applies only to these agents"; the
   // hosted engine page: "does not include the agent"), so the bridge never rests a block on it.
   if (ctx.blockedAgentsUnsettled && cp.hasBlockedAgents) unknown = true;
   if (cp.resourceType !== undefined) {
     if (ctx.resourceTypeUnknown) unknown = true;
     else if (cp.resourceType !== req.resourceType) return NO_MATCH;
+  }
+  if (cp.hasResourceTypeLists && !ctx.resourceTypeUnknown) {
+    // docs/policy.md's reading for `test`: like resourceType, a request without one is in no list.
+    if (cp.allowedResourceTypes !== null && (req.resourceType === undefined || !cp.allowedResourceTypes.has(req.resourceType))) return NO_MATCH;
+    if (cp.blockedResourceTypes !== null && req.resourceType !== undefined && cp.blockedResourceTypes.has(req.resourceType)) return NO_MATCH;
   }
   if (cp.args !== null) {
     if (ctx.argumentsUnknown) return UNKNOWN;
@@ -162,7 +190,7 @@ function walk(set: CompiledPolicySet, req: NormalizedRequest, ctx: DecideContext
   for (let i = 0; i < lists.length; i++) scan(lists[i]!, req, ctx, w);
   const byAgent = index.anyActionByAgent.get(req.agent);
   if (byAgent) scan(byAgent, req, ctx, w);
-  scan(index.anyActionByRisk[req.riskIndex]!, req, ctx, w);
+  scan(ctx.readingsUnsettled ? index.anyActionAll : index.anyActionByRisk[req.riskIndex]!, req, ctx, w);
   if (index.argumentIndexes.length > 0) {
     if (ctx.argumentsUnknown) scan(index.argumentIndexed, req, ctx, w);
     else for (let i = 0; i < index.argumentIndexes.length; i++) scanArgumentIndex(index.argumentIndexes[i]!, req, ctx, w);
@@ -230,13 +258,44 @@ export interface LocalDecision {
   certainBlock: boolean;
 }
 
+const LOW_BIT = riskBit('low');
+
+/** The kill switch blocks under every reading: a paused tool, or a global switch and no candidate risk is low. */
+function killSwitchCertain(set: CompiledPolicySet, req: NormalizedRequest): boolean {
+  return set.killSwitch.toolsPaused.includes(req.tool) || (set.killSwitch.global && (req.riskBits & LOW_BIT) === 0);
+}
+
+/**
+ * Equal priority has no documented order (policy.md, "Readings"): a block is certain only when no
+ * non-block policy of its priority may match too.
+ */
+function tieMayOverturn(match: CompiledPolicy, req: NormalizedRequest, ctx: DecideContext): boolean {
+  const tied = match.tiedNonBlocks;
+  if (tied === null) return false;
+  for (let i = 0; i < tied.length; i++) {
+    const cp = tied[i]!;
+    if (cp.policy.tool !== '*' && cp.policy.tool !== req.tool) continue;
+    const outcome = check(cp, req, ctx, null);
+    // An allow that errs does not match (errors never widen access); anything else may win the tie.
+    if (outcome === MATCH || outcome === UNKNOWN || (outcome === ERROR && cp.mode !== 'allow')) return true;
+  }
+  return false;
+}
+
+const BRIDGE: DecideContext = { resourceTypeUnknown: true, blockedAgentsUnsettled: true, readingsUnsettled: true };
+const LISTING: DecideContext = { ...BRIDGE, argumentsUnknown: true };
+
+function certainlyBlocks(w: Walk, req: NormalizedRequest, ctx: DecideContext): boolean {
+  return w.match !== null && w.match.mode === 'block' && !w.matchErred && w.firstUncertainRank > w.match.rank && !tieMayOverturn(w.match, req, ctx);
+}
+
 /** The bridge's first check: what it knows of an MCP tool call, and whether it may block alone. */
 export function decideLocally(set: CompiledPolicySet, request: PolicyRequest): LocalDecision {
-  const req = normalize(request);
+  const req = normalize(request, true);
   const ks = killSwitchDecision(set, req);
-  if (ks) return { decision: ks, certainBlock: true };
-  const w = walk(set, req, { resourceTypeUnknown: true, blockedAgentsUnsettled: true });
-  const certainBlock = w.match !== null && w.match.mode === 'block' && !w.matchErred && w.firstUncertainRank > w.match.rank;
+  if (ks) return { decision: ks, certainBlock: killSwitchCertain(set, req) };
+  const w = walk(set, req, BRIDGE);
+  const certainBlock = certainlyBlocks(w, req, BRIDGE);
   // The reported decision is always policy.md's; certainty only says whether the bridge may act on it.
   const decision = decisionFromWalk(set, req, certainBlock ? w : walk(set, req, {}));
   return { decision, certainBlock };
@@ -244,16 +303,16 @@ export function decideLocally(set: CompiledPolicySet, request: PolicyRequest): L
 
 /** policy.md "Listing": hide a tool only when every call of it, whatever the arguments, is certainly blocked. */
 export function isHiddenFromListing(set: CompiledPolicySet, toolName: string, agent: string): boolean {
-  const req = normalize({ tool: 'mcp', action: toolName, agent });
-  if (killSwitchDecision(set, req)) return true;
-  const w = walk(set, req, { resourceTypeUnknown: true, argumentsUnknown: true, blockedAgentsUnsettled: true });
-  return w.match !== null && w.match.mode === 'block' && w.firstUncertainRank > w.match.rank;
+  const req = normalize({ tool: 'mcp', action: toolName, agent }, true);
+  if (killSwitchCertain(set, req)) return true;
+  const w = walk(set, req, LISTING);
+  return certainlyBlocks(w, req, LISTING);
 }
 
 /** The first thing about `cp` that does not hold for `req`, or null when everything holds. */
 function firstFailure(cp: CompiledPolicy, req: NormalizedRequest): string | null {
   const p = cp.policy;
-  if (p.tool !== req.tool) return `tool is ${p.tool}, the request's is ${req.tool}`;
+  if (p.tool !== '*' && p.tool !== req.tool) return `tool is ${p.tool}, the request's is ${req.tool}`;
   if (cp.agents !== null && !cp.agents.has(req.agent)) {
     const lists = [p.conditions?.allowedAgents && 'allowedAgents', p.conditions?.blockedAgents && 'blockedAgents'].filter(Boolean).join(' and ');
     return `agent "${req.agent}" is not in ${lists}`;
@@ -274,6 +333,12 @@ function firstFailure(cp: CompiledPolicy, req: NormalizedRequest): string | null
   if (cp.resourceType !== undefined && cp.resourceType !== req.resourceType) {
     return req.resourceType === undefined ? `resourceType ${cp.resourceType} required; the request has none` : `resourceType ${cp.resourceType} is not ${req.resourceType}`;
   }
+  if (cp.allowedResourceTypes !== null && (req.resourceType === undefined || !cp.allowedResourceTypes.has(req.resourceType))) {
+    return `resource type ${req.resourceType ?? '(none)'} is not in allowedResourceTypes`;
+  }
+  if (cp.blockedResourceTypes !== null && req.resourceType !== undefined && cp.blockedResourceTypes.has(req.resourceType)) {
+    return `resource type ${req.resourceType} is in blockedResourceTypes`;
+  }
   if (cp.args !== null) {
     for (const cond of cp.args) {
       const value = resolvePointer(req.args, cond.tokens);
@@ -287,6 +352,16 @@ function firstFailure(cp: CompiledPolicy, req: NormalizedRequest): string | null
   return null;
 }
 
+/** The disputed fields of `cp` whose other reading could change its outcome for `req`. */
+function disputedFor(cp: CompiledPolicy, req: NormalizedRequest): Ambiguity[] {
+  if (cp.ambiguities.length === 0 || !matchesPattern(cp.action, req.action)) return [];
+  return cp.ambiguities.filter((a) => {
+    if (a === 'riskLevel') return req.risk !== null && (cp.minReadingMask & ~cp.riskMask & req.riskBit) !== 0;
+    if (a === 'toolName+toolNamePattern') return (cp.toolName === req.action) !== matchesPattern(cp.toolNamePattern!, req.action);
+    return true;
+  });
+}
+
 function truncate(s: string | undefined): string {
   if (s === undefined) return 'undefined';
   return s.length > 80 ? `${s.slice(0, 77)}…` : s;
@@ -298,12 +373,28 @@ export function explain(set: CompiledPolicySet, request: PolicyRequest): Explana
   const decision = decide(set, request);
   const trace: TraceEntry[] = [];
   const normalizedRequest = { ...request, tool: req.tool, action: req.action, agent: req.agent, ...(req.risk ? { riskLevel: req.risk } : {}) };
-  if (decision.source === 'kill_switch') return { decision, request: normalizedRequest, trace };
+  const uncertain: string[] = [];
+  const sameTool = (cp: CompiledPolicy) => cp.policy.tool === '*' || cp.policy.tool === req.tool;
+  if (decision.source === 'kill_switch') return { decision, request: normalizedRequest, trace, uncertain };
+  let considersRisk = set.killSwitch.global;
   for (const cp of set.ordered) {
     const failure = firstFailure(cp, req);
-    const entry = { policy: cp.policy.name, priority: cp.policy.priority, mode: cp.mode, location: cp.policy.location };
+    const entry: Omit<TraceEntry, 'result' | 'detail'> = { policy: cp.policy.name, priority: cp.policy.priority, mode: cp.mode, location: cp.policy.location };
+    if (sameTool(cp)) {
+      considersRisk ||= cp.hasRiskFilter;
+      // The contract's reading decided this entry; the gate may read these fields otherwise.
+      const disputed = disputedFor(cp, req);
+      if (disputed.length > 0) {
+        entry.uncertain = disputed;
+        for (const a of disputed) uncertain.push(`policy "${cp.policy.name}": ${AMBIGUITY_TEXT[a]}`);
+      }
+    }
     if (decision.policy === cp.policy.name) {
       trace.push({ ...entry, result: failure?.startsWith('error:') ? 'error' : 'match', detail: failure ?? 'everything holds' });
+      const tied = cp.tiedNonBlocks?.filter((o) => sameTool(o) && firstFailure(o, req) === null) ?? [];
+      if (tied.length > 0) {
+        uncertain.push(`policy "${tied[0]!.policy.name}" (${tied[0]!.mode}) has the same priority and matches too; Sentrail does not document its tie-break`);
+      }
       break;
     }
     if (failure === null) {
@@ -313,5 +404,9 @@ export function explain(set: CompiledPolicySet, request: PolicyRequest): Explana
     }
     trace.push({ ...entry, result: failure.startsWith('error:') ? 'error' : 'no-match', detail: failure });
   }
-  return { decision, request: normalizedRequest, trace };
+  if (considersRisk && request.riskLevel === undefined && req.tool === 'mcp') {
+    const byDocs = inferMcpRiskByDocs(req.action);
+    if (byDocs !== req.risk) uncertain.push(`risk inferred as ${req.risk} by the CLI's rule, ${byDocs} by the Architecture page's`);
+  }
+  return { decision, request: normalizedRequest, trace, uncertain };
 }

@@ -24,7 +24,8 @@ export type DiagnosticCode =
   // warnings
   | 'unreachable-policy'
   | 'arguments-extension'
-  | 'never-matches';
+  | 'never-matches'
+  | 'ambiguous-field';
 
 export interface Diagnostic {
   severity: Severity;

@@ -21,3 +21,21 @@ export const ALL_RISKS = 0b1111;
 export function riskBit(level: RiskLevel): number {
   return 1 << RISK_RANK[level];
 }
+
+// The "Architecture" and "Policy engine" pages give a shorter rule than the CLI's regexes:
+// get/list/read first → low; delete/destroy/drop/remove → high; else medium. The bridge blocks
+// only when every candidate risk blocks (policy.md, "Readings").
+const DOCS_LOW = /^(get|list|read)/;
+const DOCS_HIGH = /delete|destroy|drop|remove/;
+
+export function inferMcpRiskByDocs(toolName: string): RiskLevel {
+  const name = toolName.toLowerCase();
+  if (DOCS_LOW.test(name)) return 'low';
+  if (DOCS_HIGH.test(name)) return 'high';
+  return 'medium';
+}
+
+/** Bit set of the risk levels an MCP tool name may have under either inference. */
+export function mcpRiskCandidates(toolName: string): number {
+  return riskBit(inferMcpRisk(toolName)) | riskBit(inferMcpRiskByDocs(toolName));
+}

@@ -16,6 +16,11 @@ export interface CaseResult {
   trace?: TraceEntry[];
   /** SKIP: the reason; ERROR: what went wrong. */
   message?: string;
+  /**
+   * Where Sentrail's pages disagree on something this case's decision rests on: the status is the
+   * contract's reading, and the gate decides these (policy.md, "Readings"). Absent when nothing is.
+   */
+  uncertain?: string[];
 }
 
 export function matchesExpectation(expect: Expectation, d: Decision): boolean {
@@ -29,9 +34,9 @@ export function runCase(set: CompiledPolicySet, c: TestCase): CaseResult {
   const base = { name: c.name, line: c.line, expected: c.expect };
   if (c.skip !== undefined) return { ...base, status: 'SKIP', message: c.skip };
   try {
-    const { decision, trace } = explain(set, c.request);
+    const { decision, trace, uncertain } = explain(set, c.request);
     const pass = matchesExpectation(c.expect, decision);
-    return { ...base, status: pass ? 'PASS' : 'FAIL', actual: decision, ...(pass ? {} : { trace }) };
+    return { ...base, status: pass ? 'PASS' : 'FAIL', actual: decision, ...(pass ? {} : { trace }), ...(uncertain.length > 0 ? { uncertain } : {}) };
   } catch (err) {
     return { ...base, status: 'ERROR', message: `evaluation failed: ${(err as Error).message}` };
   }

@@ -3,6 +3,8 @@
 
 export const TOOLS = ['github', 'linear', 'slack', 'notion', 'internal_api', 'mcp'] as const;
 export type Tool = (typeof TOOLS)[number];
+/** A policy's tool: an integration, or `*` for every one (Sentrail's "Policy engine" page). */
+export type PolicyTool = Tool | '*';
 
 export const MODES = ['allow', 'block', 'require_approval'] as const;
 export type Mode = (typeof MODES)[number];
@@ -24,6 +26,12 @@ export interface Conditions {
   maxRiskLevel?: RiskLevel;
   /** Extension of this CLI and its local gate: JSON Pointer (RFC 6901) → matcher. */
   arguments?: Record<string, Matcher>;
+  // The three below come from Sentrail's "Policy engine" page, which gives them no semantics for
+  // MCP: `test`/`explain` use the readings in docs/policy.md, the bridge never rests a block on them.
+  allowedResourceTypes?: string[];
+  blockedResourceTypes?: string[];
+  /** Any JSON the gate stores; only "empty or not" matters here (`{}` / `[]` is ignored). */
+  customRules?: unknown;
 }
 
 /** Where a value came from, so every message can name file and line. */
@@ -34,8 +42,12 @@ export interface SourceLocation {
 
 export interface Policy {
   id?: string;
+  /** The hosted gate's workspace id (Policy engine page); carried, never used to decide. */
+  workspaceId?: string;
   name: string;
-  tool: Tool;
+  tool: PolicyTool;
+  /** Legacy field of the Policy engine page, without stated semantics: ignored by `test`, uncertain for the bridge. */
+  actionType?: string;
   actionPattern: string;
   toolName?: string;
   toolNamePattern?: string;
@@ -84,6 +96,11 @@ export interface DecideContext {
   argumentsUnknown?: boolean;
   /** The bridge: a policy with `blockedAgents` can neither be ruled in nor out (docs disagree). */
   blockedAgentsUnsettled?: boolean;
+  /**
+   * The bridge: every point where Sentrail's pages disagree (docs/policy.md, "Readings") is
+   * evaluated under all readings; a policy matches only when every reading matches.
+   */
+  readingsUnsettled?: boolean;
 }
 
 export type DecisionSource = 'policy' | 'default' | 'kill_switch';
@@ -110,6 +127,8 @@ export interface TraceEntry {
   /** `no-match`: the first thing that did not hold. `unknown`: could not be evaluated here. */
   result: 'no-match' | 'match' | 'unknown' | 'error';
   detail: string;
+  /** Fields of this policy whose meaning Sentrail's pages dispute: the gate decides them. */
+  uncertain?: string[];
   location: SourceLocation;
 }
 
@@ -117,4 +136,9 @@ export interface Explanation {
   decision: Decision;
   request: Required<Pick<PolicyRequest, 'tool' | 'action'>> & PolicyRequest;
   trace: TraceEntry[];
+  /**
+   * Points of this decision where Sentrail's pages disagree (policy.md, "Readings"): the decision
+   * follows the contract's reading; the gate decides these. Empty when nothing is in dispute.
+   */
+  uncertain: string[];
 }

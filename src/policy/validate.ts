@@ -4,6 +4,7 @@ import type { Diagnostic, DiagnosticCode } from './diagnostics.ts';
 import { parsePointer } from './matchers.ts';
 import { parsePattern } from './pattern.ts';
 import { compileAnchoredRegex } from './regex-safety.ts';
+import { AMBIGUITY_FIELD, AMBIGUITY_TEXT, ambiguitiesOf, type Ambiguity } from './readings.ts';
 import { fieldPath, type ParsedSource } from './source.ts';
 import {
   MODES,
@@ -14,16 +15,24 @@ import {
   type Matcher,
   type Policy,
   type PolicyDocument,
+  type PolicyTool,
   type RiskLevel,
   type Tool,
 } from './types.ts';
 
 const DOCUMENT_KEYS = ['version', 'policies', 'killSwitch'];
+// Every key some Sentrail page names (the contract's, plus the "Policy engine" page's
+// `workspaceId`, `actionType` and three conditions); anything else is a typo and an error.
 const POLICY_KEYS = [
-  'id', 'name', 'tool', 'actionPattern', 'toolName', 'toolNamePattern', 'resourceType',
+  'id', 'workspaceId', 'name', 'tool', 'actionType', 'actionPattern', 'toolName', 'toolNamePattern', 'resourceType',
   'riskLevel', 'conditions', 'mode', 'priority', 'enabled',
 ];
-const CONDITION_KEYS = ['allowedAgents', 'blockedAgents', 'minRiskLevel', 'maxRiskLevel', 'arguments'];
+const CONDITION_KEYS = [
+  'allowedAgents', 'blockedAgents', 'minRiskLevel', 'maxRiskLevel', 'arguments',
+  'allowedResourceTypes', 'blockedResourceTypes', 'customRules',
+];
+/** The Policy engine page's `tool: "*"`: every integration. */
+const POLICY_TOOLS: readonly PolicyTool[] = [...TOOLS, '*'];
 const KILL_SWITCH_KEYS = ['global', 'toolsPaused', 'enabledAt', 'enabledBy'];
 const MATCHER_KEYS = ['equals', 'oneOf', 'prefix', 'regex', 'exists'];
 
@@ -102,10 +111,12 @@ interface FilePart {
   policies: Omit<Policy, 'index'>[];
   /** The line of each policy's `name` field, where a duplicate name is reported. */
   nameLines: Map<Omit<Policy, 'index'>, number>;
+  /** Each policy's field path (`policies[3]`), where its findings are reported. */
+  paths: Map<Omit<Policy, 'index'>, string>;
 }
 
 function validateFile(source: ParsedSource, r: Reporter): FilePart {
-  const part: FilePart = { policies: [], nameLines: new Map() };
+  const part: FilePart = { policies: [], nameLines: new Map(), paths: new Map() };
   const root = source.value;
   if (!isRecord(root)) {
     r.error(
@@ -137,6 +148,7 @@ function validateFile(source: ParsedSource, r: Reporter): FilePart {
         if (policy) {
           part.policies.push(policy);
           part.nameLines.set(policy, source.lineOf(fieldPath(path, 'name')));
+          part.paths.set(policy, path);
         }
       });
     }
@@ -184,14 +196,15 @@ function validatePolicy(r: Reporter, raw: unknown, path: string, source: ParsedS
     if (!(required in raw)) r.error('missing-field', path, `${path} has no \`${required}\` (required)`);
   }
   if ('name' in raw) checkString(r, raw.name, at('name'), { nonEmpty: true });
-  const toolOk = 'tool' in raw && checkEnum(r, raw.tool, TOOLS, at('tool'));
+  const toolOk = 'tool' in raw && checkEnum(r, raw.tool, POLICY_TOOLS, at('tool'));
   if ('actionPattern' in raw && checkString(r, raw.actionPattern, at('actionPattern'), { nonEmpty: true })) {
     const p = parsePattern(raw.actionPattern as string);
     if ('error' in p) r.error('bad-wildcard', at('actionPattern'), `${at('actionPattern')}: ${p.error}`);
   }
   for (const key of ['toolName', 'toolNamePattern'] as const) {
     if (!(key in raw) || raw[key] === null) continue;
-    if (toolOk && raw.tool !== 'mcp') {
+    // `*` covers MCP too, so a tool-name filter on it is meaningful.
+    if (toolOk && raw.tool !== 'mcp' && raw.tool !== '*') {
       r.error('mcp-only-field', at(key), `${at(key)} applies to MCP policies only, but this policy's tool is ${String(raw.tool)}`);
     }
     if (!checkString(r, raw[key], at(key), { nonEmpty: true })) continue;
@@ -210,10 +223,12 @@ function validatePolicy(r: Reporter, raw: unknown, path: string, source: ParsedS
   if ('priority' in raw && (typeof raw.priority !== 'number' || !Number.isSafeInteger(raw.priority))) {
     r.error('wrong-type', at('priority'), `${at('priority')} must be an integer, got ${typeName(raw.priority)}`);
   }
-  if ('enabled' in raw && typeof raw.enabled !== 'boolean') {
+  if ('enabled' in raw && raw.enabled !== null && typeof raw.enabled !== 'boolean') {
     r.error('wrong-type', at('enabled'), `${at('enabled')} must be true or false, got ${typeName(raw.enabled)}`);
   }
   if ('id' in raw && raw.id !== null) checkString(r, raw.id, at('id'), { nonEmpty: true });
+  if ('workspaceId' in raw && raw.workspaceId !== null) checkString(r, raw.workspaceId, at('workspaceId'), { nonEmpty: true });
+  if ('actionType' in raw && raw.actionType !== null) checkString(r, raw.actionType, at('actionType'), { nonEmpty: true });
   let conditions: Conditions | undefined;
   if ('conditions' in raw && raw.conditions !== null) conditions = validateConditions(r, raw.conditions, at('conditions')) ?? undefined;
 
@@ -221,7 +236,7 @@ function validatePolicy(r: Reporter, raw: unknown, path: string, source: ParsedS
   if (errorsAfter > errorsBefore) return null;
   const policy: Omit<Policy, 'index'> = {
     name: raw.name as string,
-    tool: raw.tool as Tool,
+    tool: raw.tool as PolicyTool,
     actionPattern: raw.actionPattern as string,
     mode: raw.mode as Policy['mode'],
     priority: raw.priority as number,
@@ -229,6 +244,8 @@ function validatePolicy(r: Reporter, raw: unknown, path: string, source: ParsedS
     location: { file: source.file, line: source.lineOf(path) },
   };
   if (typeof raw.id === 'string') policy.id = raw.id;
+  if (typeof raw.workspaceId === 'string') policy.workspaceId = raw.workspaceId;
+  if (typeof raw.actionType === 'string') policy.actionType = raw.actionType;
   if (typeof raw.toolName === 'string') policy.toolName = raw.toolName;
   if (typeof raw.toolNamePattern === 'string') policy.toolNamePattern = raw.toolNamePattern;
   if (typeof raw.resourceType === 'string') policy.resourceType = raw.resourceType;
@@ -247,17 +264,26 @@ function validateConditions(r: Reporter, value: unknown, path: string): Conditio
   unknownKeys(r, value, CONDITION_KEYS, path, 'condition');
   const c: Conditions = {};
   let ok = true;
-  for (const key of ['allowedAgents', 'blockedAgents'] as const) {
-    if (!(key in value)) continue;
+  // The Policy engine page's PolicyConditions fields are all optional, and the gate's rows use null.
+  for (const key of ['allowedAgents', 'blockedAgents', 'allowedResourceTypes', 'blockedResourceTypes'] as const) {
+    if (!(key in value) || value[key] === null) continue;
     if (checkStringList(r, value[key], at(key))) c[key] = value[key] as string[];
     else ok = false;
   }
   for (const key of ['minRiskLevel', 'maxRiskLevel'] as const) {
-    if (!(key in value)) continue;
+    if (!(key in value) || value[key] === null) continue;
     if (checkEnum(r, value[key], RISK_LEVELS, at(key))) c[key] = value[key] as RiskLevel;
     else ok = false;
   }
-  if ('arguments' in value) {
+  if ('customRules' in value && value.customRules !== null) {
+    // No page gives its shape; a mapping or a list is what a JSON column would hold.
+    if (isRecord(value.customRules) || Array.isArray(value.customRules)) c.customRules = value.customRules;
+    else {
+      r.error('wrong-type', at('customRules'), `${at('customRules')} must be a mapping or a list, got ${typeName(value.customRules)}`);
+      ok = false;
+    }
+  }
+  if ('arguments' in value && value.arguments !== null) {
     const args = validateArguments(r, value.arguments, at('arguments'));
     if (args) {
       c.arguments = args;
@@ -360,6 +386,23 @@ function warnNeverMatches(r: Reporter, p: Omit<Policy, 'index'>, path: string): 
 }
 
 /**
+ * policy.md, "Readings": once per document and point, at its first use, say that the gate may read
+ * the field otherwise, so `test` results built on it are the contract's reading only. Never an error:
+ * these are documented fields, and refusing them would turn the bridge's first check off.
+ */
+function warnAmbiguities(r: Reporter, p: Omit<Policy, 'index'>, path: string, seen: Set<Ambiguity>): void {
+  for (const kind of ambiguitiesOf(p)) {
+    if (seen.has(kind)) continue;
+    seen.add(kind);
+    const field = `${path}.${AMBIGUITY_FIELD[kind]}`;
+    r.warn(
+      'ambiguous-field', field,
+      `${field} ("${p.name}"): ${AMBIGUITY_TEXT[kind]}; policy test and explain use the contract's reading, the bridge blocks locally only when every reading blocks (first use in this document)`,
+    );
+  }
+}
+
+/**
  * Validates the parsed files of one document (a file, or a folder's files in file-name order) and
  * joins them: policies concatenated, `version` and `killSwitch` set by one file at most.
  */
@@ -369,9 +412,11 @@ export function validateDocument(sources: ParsedSource[]): ValidationResult {
   let version: FilePart['version'];
   let killSwitch: FilePart['killSwitch'];
   const names = new Map<string, { file: string; line: number }>();
+  const ambiguities = new Set<Ambiguity>();
   for (const source of sources) {
     const r = new Reporter(source);
     const part = validateFile(source, r);
+    for (const p of part.policies) warnAmbiguities(r, p, part.paths.get(p) ?? 'policies', ambiguities);
     if (part.version) {
       if (version) r.error('conflict', 'version', `version is already set by ${version.file}; one file of a folder at most sets it`);
       else version = part.version;

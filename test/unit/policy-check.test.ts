@@ -50,7 +50,9 @@ describe('errors (exit 2): each names file, line and field', () => {
     assert.match(d[2]!.message, /conditions\.allowedAgent is not a known condition key \(expected one of allowedAgents, blockedAgents/);
   });
   it('an unknown condition is a load error, never a silent non-match', () => {
-    assert.deepEqual(codes(check(doc('    conditions: { allowedResourceTypes: [repo] }\n'))), ['unknown-key@8']);
+    // allowedResourceTypes is documented (Policy engine page) and loads; a near miss does not.
+    assert.deepEqual(codes(check(doc('    conditions: { allowedResourceType: [repo] }\n'))), ['unknown-key@8']);
+    assert.deepEqual(codes(check(doc('    conditions: { customRule: {} }\n'))), ['unknown-key@8']);
   });
   it('a matcher needs exactly one kind, of the right type', () => {
     const d = check(doc('    conditions:\n      arguments:\n        /a: { equals: 1, prefix: x }\n        /b: {}\n        /c: { oneOf: x }\n        /d: { exists: "yes" }\n        /e: { prefix: 3 }\n        /f: 7\n'));

@@ -6,7 +6,7 @@ import { compilePolicySet, type CompiledPolicySet } from '../../src/policy/compi
 import { decide, decideLocally, isHiddenFromListing } from '../../src/policy/decide.ts';
 import { loadPolicyText } from '../../src/policy/load.ts';
 import { resolvePointer, testMatcher, type CompiledMatcher } from '../../src/policy/matchers.ts';
-import { inferMcpRisk } from '../../src/policy/risk.ts';
+import { inferMcpRisk, inferMcpRiskByDocs } from '../../src/policy/risk.ts';
 import type { Matcher, Policy, PolicyRequest, RiskLevel, Tool } from '../../src/policy/types.ts';
 import { createRng, generateBenchCase, type Rng } from '../../bench/policy-generator.ts';
 
@@ -29,17 +29,42 @@ function toCompiled(m: Matcher): CompiledMatcher {
 type Tri = 'yes' | 'no' | 'unknown';
 
 /** policy.md step 2 for one policy, read straight off the document; `unknown` for what a caller cannot know. */
-function refMatch(p: Policy, r: Required<Pick<PolicyRequest, 'action'>> & { tool: Tool; agent: string; risk: RiskLevel | null; resourceType?: string; args: unknown }, opts: { bridge?: boolean; listing?: boolean }): Tri {
-  if (p.tool !== r.tool) return 'no';
-  if (!patternMatches(p.actionPattern, r.action)) return 'no';
-  if (p.toolName !== undefined && p.toolName !== r.action) return 'no';
-  if (p.toolNamePattern !== undefined && !patternMatches(p.toolNamePattern, r.action)) return 'no';
-  if (p.riskLevel && p.riskLevel !== r.risk) return 'no';
+type Req = Required<Pick<PolicyRequest, 'action'>> & { tool: Tool; agent: string; risk: RiskLevel | null; risks: (RiskLevel | null)[]; resourceType?: string; args: unknown };
+
+/** One risk level against the policy's risk filters; `minimum` is the Policy engine page's riskLevel reading. */
+function riskHolds(p: Policy, risk: RiskLevel | null, minimum: boolean): boolean {
   const c = p.conditions ?? {};
-  if ((c.minRiskLevel || c.maxRiskLevel) && r.risk === null) return 'no';
-  if (c.minRiskLevel && RANK[r.risk!] < RANK[c.minRiskLevel]) return 'no';
-  if (c.maxRiskLevel && RANK[r.risk!] > RANK[c.maxRiskLevel]) return 'no';
+  if ((p.riskLevel || c.minRiskLevel || c.maxRiskLevel) && risk === null) return false;
+  if (p.riskLevel && (minimum ? RANK[risk!] < RANK[p.riskLevel] : risk !== p.riskLevel)) return false;
+  if (c.minRiskLevel && RANK[risk!] < RANK[c.minRiskLevel]) return false;
+  if (c.maxRiskLevel && RANK[risk!] > RANK[c.maxRiskLevel]) return false;
+  return true;
+}
+
+function refMatch(p: Policy, r: Req, opts: { bridge?: boolean; listing?: boolean }): Tri {
+  if (p.tool !== '*' && p.tool !== r.tool) return 'no';
+  if (!patternMatches(p.actionPattern, r.action)) return 'no';
   let unknown = false;
+  if (opts.bridge && p.toolName !== undefined && p.toolNamePattern !== undefined) {
+    const a = p.toolName === r.action;
+    if (a !== patternMatches(p.toolNamePattern, r.action)) unknown = true;
+    else if (!a) return 'no';
+  } else {
+    if (p.toolName !== undefined && p.toolName !== r.action) return 'no';
+    if (p.toolNamePattern !== undefined && !patternMatches(p.toolNamePattern, r.action)) return 'no';
+  }
+  const c = p.conditions ?? {};
+  if (opts.bridge) {
+    const outcomes = r.risks.flatMap((risk) => [riskHolds(p, risk, false), riskHolds(p, risk, true)]);
+    if (outcomes.every((o) => !o)) return 'no';
+    if (!outcomes.every((o) => o)) unknown = true;
+    const rules = c.customRules as object | undefined;
+    if (c.allowedResourceTypes || c.blockedResourceTypes || p.actionType !== undefined || (rules && Object.keys(rules).length > 0)) unknown = true;
+  } else {
+    if (!riskHolds(p, r.risk, false)) return 'no';
+    if (c.allowedResourceTypes && (r.resourceType === undefined || !c.allowedResourceTypes.includes(r.resourceType))) return 'no';
+    if (c.blockedResourceTypes && r.resourceType !== undefined && c.blockedResourceTypes.includes(r.resourceType)) return 'no';
+  }
   if (c.allowedAgents && !c.allowedAgents.includes(r.agent)) return 'no';
   if (c.blockedAgents) {
     if (opts.bridge) unknown = true;
@@ -61,17 +86,22 @@ function refMatch(p: Policy, r: Required<Pick<PolicyRequest, 'action'>> & { tool
 
 function normalized(req: PolicyRequest) {
   const tool = req.tool ?? 'mcp';
-  return { tool, action: req.action, agent: req.agent ?? 'unknown', risk: req.riskLevel ?? (tool === 'mcp' ? inferMcpRisk(req.action) : null), resourceType: req.resourceType, args: req.arguments ?? {} };
+  const risk = req.riskLevel ?? (tool === 'mcp' ? inferMcpRisk(req.action) : null);
+  const risks = req.riskLevel === undefined && tool === 'mcp' ? [risk, inferMcpRiskByDocs(req.action)] : [risk];
+  return { tool, action: req.action, agent: req.agent ?? 'unknown', risk, risks, resourceType: req.resourceType, args: req.arguments ?? {} };
 }
 
 function reference(set: CompiledPolicySet, req: PolicyRequest) {
   const r = normalized(req);
   const decided = set.ordered.find((cp) => refMatch(cp.policy, r, {}) === 'yes');
   // the bridge / listing rule: walk in order; an unknown non-block makes every later block uncertain
+  // Ties: a block is certain only if no non-block of its priority may match (the tie-break is undocumented).
   const certain = (opts: { bridge: boolean; listing?: boolean }) => {
     for (const cp of set.ordered) {
       const m = refMatch(cp.policy, r, opts);
-      if (m === 'yes') return cp.mode === 'block';
+      if (m === 'yes') {
+        return cp.mode === 'block' && !set.ordered.some((o) => o.mode !== 'block' && o.policy.priority === cp.policy.priority && refMatch(o.policy, r, opts) !== 'no');
+      }
       if (m === 'unknown' && cp.mode !== 'block') return false;
     }
     return false;
@@ -85,8 +115,8 @@ function featureRichDocument(rng: Rng, n: number): string {
   const names = ['get_file', 'delete_repo', 'create_issue', 'run_sql', 'push_files', 'list_x', 'deploy_app', 'merge_pr'];
   const dotted = ['pull_request.create', 'pull_request.merge', 'issue.update', 'ref.delete', 'read'];
   const policies = Array.from({ length: n }, (_, i) => {
-    const tool = rng.pick(tools);
-    const pool = tool === 'mcp' ? names : dotted;
+    const tool = rng.chance(0.05) ? '*' : rng.pick(tools);
+    const pool = tool === 'mcp' || tool === '*' ? names : dotted;
     const target = rng.pick(pool);
     const p: Record<string, unknown> = {
       name: `p${i}`,
@@ -95,6 +125,8 @@ function featureRichDocument(rng: Rng, n: number): string {
       mode: rng.pick(['allow', 'block', 'require_approval']),
       priority: rng.int(1, 30),
     };
+    if (rng.chance(0.05)) p.actionType = rng.pick(['write', 'read']);
+    if (rng.chance(0.1)) p.workspaceId = null;
     if (tool === 'mcp' && rng.chance(0.2)) p.toolNamePattern = rng.pick(['delete_*', 'get_*', 'run_*', 'create_issue']);
     if (tool === 'mcp' && rng.chance(0.1)) p.toolName = rng.pick(names);
     if (rng.chance(0.1)) p.resourceType = rng.pick(['repo', 'issue']);
@@ -105,6 +137,9 @@ function featureRichDocument(rng: Rng, n: number): string {
     if (rng.chance(0.1)) c.blockedAgents = rng.sample(['a', 'b', 'c'], rng.int(1, 2));
     if (rng.chance(0.15)) c.minRiskLevel = rng.pick(['low', 'medium', 'high']);
     if (rng.chance(0.1)) c.maxRiskLevel = rng.pick(['medium', 'high', 'critical']);
+    if (rng.chance(0.05)) c.allowedResourceTypes = rng.sample(['repo', 'issue'], rng.int(1, 2));
+    if (rng.chance(0.05)) c.blockedResourceTypes = rng.sample(['repo', 'issue'], 1);
+    if (rng.chance(0.08)) c.customRules = rng.pick([{}, { maxFiles: 3 }]);
     if (tool === 'mcp' && rng.chance(0.4)) {
       const args: Record<string, unknown> = {};
       for (let k = rng.int(1, 2); k > 0; k--) {

@@ -79,6 +79,8 @@ export function renderExplanation(x: Explanation, t: Terminal, riskInferred: boo
   const rt = x.request.resourceType ? `  resourceType=${x.request.resourceType}` : '';
   lines.push(`${c.bold('Request:')}  ${x.request.tool} ${x.request.action}  agent=${x.request.agent}${risk}${rt}`);
   if (d.policyVersion) lines.push(`${c.bold('Policy version:')} ${d.policyVersion}`);
+  // policy.md, "Readings": the decision above is the contract's reading; the gate settles these.
+  for (const u of x.uncertain) lines.push(`${c.bold('Uncertain:')} ${u} (decided by the gate)`);
   lines.push(...renderTrace(x, t));
   return lines.join('\n') + '\n';
 }
@@ -99,6 +101,7 @@ export function renderTrace(x: Explanation, t: Terminal, indent = ''): string[] 
     const mark = e.result === 'match' ? c.green('✓') : e.result === 'error' ? c.red('!') : c.dim('✗');
     lines.push(`${indent}  ${String(n).padStart(3)}. ${mark} ${e.policy}  ${c.dim(`[priority ${e.priority}, ${e.mode}] ${e.location.file}:${e.location.line}`)}`);
     lines.push(`${indent}        ${e.result === 'match' ? e.detail : c.dim(e.detail)}`);
+    if (e.uncertain) lines.push(`${indent}        ${c.yellow(`uncertain: ${e.uncertain.join(', ')} (decided by the gate)`)}`);
   }
   if (otherTools > 0) lines.push(c.dim(`${indent}  (${otherTools} ${otherTools === 1 ? 'policy' : 'policies'} for other tools not shown)`));
   return lines;

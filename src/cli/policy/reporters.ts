@@ -48,11 +48,13 @@ export function createTextReporter(out: NodeJS.WritableStream, t: Terminal): Rep
           lines.push(`         actual:   ${describeDecision(res.actual)}`);
           if (res.trace) {
             lines.push(
-              ...renderTrace({ decision: res.actual, request: { tool: 'mcp', action: '' }, trace: res.trace }, t, '       ').filter((l) => l !== ''),
+              ...renderTrace({ decision: res.actual, request: { tool: 'mcp', action: '' }, trace: res.trace, uncertain: [] }, t, '       ').filter((l) => l !== ''),
             );
           }
         }
         if (res.status === 'ERROR') lines.push(`         ${c.red(res.message ?? 'error')}`);
+        // The status is the contract's reading; say where the gate may decide otherwise.
+        for (const u of res.uncertain ?? []) lines.push(c.dim(`         uncertain (decided by the gate): ${u}`));
       }
       out.write(lines.join('\n') + '\n');
     },
