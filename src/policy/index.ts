@@ -5,4 +5,4 @@ export { decide, decideLocally, explain, isHiddenFromListing, type LocalDecision
 export { inferMcpRisk } from './risk.ts';
 export { formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.ts';
 export { loadPolicyPath, loadPolicyText, type LoadResult } from './load.ts';
-export { findUnreachable } from './lint.ts';
+export { findTies, findUnreachable } from './lint.ts';

@@ -1,5 +1,6 @@
 // `policy check` warnings that need the whole document: a policy that can never be the first
-// match because an earlier enabled policy of the same tool matches everything it matches.
+// match because an earlier enabled policy of the same tool matches everything it matches, and
+// the first equal-priority tie between a block and another mode (policy.md, "Readings").
 import { compilePolicy, compareEvaluationOrder, type CompiledPolicy } from './compile.ts';
 import { jsonEqual, type CompiledMatcher } from './matchers.ts';
 import { patternCovers, type Pattern } from './pattern.ts';
@@ -19,7 +20,9 @@ function nameConstraints(cp: CompiledPolicy): Pattern[] {
 
 /** True when every request `inner` matches is also matched by `outer` (a sufficient test). */
 export function covers(outer: CompiledPolicy, inner: CompiledPolicy): boolean {
-  if (outer.policy.tool !== inner.policy.tool) return false;
+  if (outer.policy.tool !== '*' && outer.policy.tool !== inner.policy.tool) return false;
+  // Fields without stated semantics narrow the outer policy in ways no test here can follow.
+  if (outer.uncertain || outer.hasResourceTypeLists) return false;
   const innerNames = nameConstraints(inner);
   for (const constraint of nameConstraints(outer)) {
     if (!innerNames.some((n) => patternCovers(constraint, n))) return false;
@@ -51,7 +54,8 @@ export function findUnreachable(doc: PolicyDocument): Diagnostic[] {
   const byTool = new Map<string, CompiledPolicy[]>();
   for (const cp of ordered) {
     const earlier = byTool.get(cp.policy.tool) ?? [];
-    const shadow = earlier.find((e) => covers(e, cp));
+    // A `tool: "*"` policy is earlier than every later policy, whatever its tool.
+    const shadow = earlier.find((e) => covers(e, cp)) ?? (cp.policy.tool === '*' ? undefined : byTool.get('*')?.find((e) => covers(e, cp)));
     if (shadow) {
       const s = shadow.policy;
       diagnostics.push({
@@ -63,4 +67,35 @@ export function findUnreachable(doc: PolicyDocument): Diagnostic[] {
     byTool.set(cp.policy.tool, earlier);
   }
   return diagnostics;
+}
+
+function patternsMayOverlap(a: Pattern, b: Pattern): boolean {
+  if (a.kind === 'any' || b.kind === 'any') return true;
+  const ta = a.kind === 'exact' ? a.value : a.prefix;
+  const tb = b.kind === 'exact' ? b.value : b.prefix;
+  if (a.kind === 'exact' && b.kind === 'exact') return ta === tb;
+  if (a.kind === 'exact') return ta.startsWith(tb);
+  if (b.kind === 'exact') return tb.startsWith(ta);
+  return ta.startsWith(tb) || tb.startsWith(ta);
+}
+
+/**
+ * Sentrail does not document its tie-break: `test` puts a block first, the bridge never blocks
+ * on such a tie. Reported once per document, at the first block that ties with another mode.
+ */
+export function findTies(doc: PolicyDocument): Diagnostic[] {
+  const ordered = doc.policies.filter((p) => p.enabled).sort(compareEvaluationOrder).map((p, rank) => compilePolicy(p, rank));
+  for (const cp of ordered) {
+    if (cp.mode !== 'block') continue;
+    const other = ordered.find(
+      (o) => o.mode !== 'block' && o.policy.priority === cp.policy.priority &&
+        (o.policy.tool === cp.policy.tool || o.policy.tool === '*' || cp.policy.tool === '*') && patternsMayOverlap(o.action, cp.action),
+    );
+    if (!other) continue;
+    return [{
+      severity: 'warning', code: 'ambiguous-field', file: cp.policy.location.file, line: cp.policy.location.line, field: 'priority',
+      message: `policy "${cp.policy.name}" (block) and "${other.policy.name}" (${other.mode}) share priority ${cp.policy.priority}; Sentrail does not document its tie-break, so policy test puts the block first and the bridge leaves such calls to the gate (first tie in this document)`,
+    }];
+  }
+  return [];
 }

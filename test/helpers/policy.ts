@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { compilePolicySet, type CompiledPolicySet } from '../../src/policy/compile.ts';
 import { formatDiagnostic, sortDiagnostics, type Diagnostic } from '../../src/policy/diagnostics.ts';
-import { findUnreachable } from '../../src/policy/lint.ts';
+import { findTies, findUnreachable } from '../../src/policy/lint.ts';
 import { loadPolicyText } from '../../src/policy/load.ts';
 
 export function compileYaml(text: string, file = 'policy.yaml'): CompiledPolicySet {
@@ -21,7 +21,7 @@ export function compilePolicies(policies: object[], extra: object = {}): Compile
 export function check(text: string, file = 'policy.yaml'): Diagnostic[] {
   const { document, diagnostics } = loadPolicyText(text, file);
   if (diagnostics.some((d) => d.severity === 'error')) return sortDiagnostics(diagnostics);
-  return sortDiagnostics([...diagnostics, ...findUnreachable(document)]);
+  return sortDiagnostics([...diagnostics, ...findUnreachable(document), ...findTies(document)]);
 }
 
 export function codes(diagnostics: Diagnostic[]): string[] {

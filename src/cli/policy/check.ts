@@ -1,5 +1,5 @@
 // `sentrail policy check <policy>`: schema, errors and warnings of policy.md, as file:line: code: message.
-import { findUnreachable } from '../../policy/lint.ts';
+import { findTies, findUnreachable } from '../../policy/lint.ts';
 import { loadPolicyPath } from '../../policy/load.ts';
 import { formatDiagnostic, hasErrors, sortDiagnostics } from '../../policy/diagnostics.ts';
 import { ExitCode } from '../exit-codes.ts';
@@ -16,7 +16,7 @@ export async function runPolicyCheck(opts: CheckOptions): Promise<number> {
   const target = opts.policy ?? (await cachedOrgPolicy(opts.gate)).target;
   const { document, diagnostics } = await loadPolicyPath(target);
   const invalid = hasErrors(diagnostics);
-  const all = sortDiagnostics(invalid ? diagnostics : [...diagnostics, ...findUnreachable(document)]);
+  const all = sortDiagnostics(invalid ? diagnostics : [...diagnostics, ...findUnreachable(document), ...findTies(document)]);
   const errors = all.filter((d) => d.severity === 'error').length;
   const warnings = all.length - errors;
   if (opts.json) {
