@@ -223,7 +223,8 @@ function validatePolicy(r: Reporter, raw: unknown, path: string, source: ParsedS
   if ('priority' in raw && (typeof raw.priority !== 'number' || !Number.isSafeInteger(raw.priority))) {
     r.error('wrong-type', at('priority'), `${at('priority')} must be an integer, got ${typeName(raw.priority)}`);
   }
-  if ('enabled' in raw && raw.enabled !== null && typeof raw.enabled !== 'boolean') {
+  // Not optional on the Policy engine page (`enabled: boolean`), so null is no default here.
+  if ('enabled' in raw && typeof raw.enabled !== 'boolean') {
     r.error('wrong-type', at('enabled'), `${at('enabled')} must be true or false, got ${typeName(raw.enabled)}`);
   }
   if ('id' in raw && raw.id !== null) checkString(r, raw.id, at('id'), { nonEmpty: true });

@@ -43,7 +43,7 @@ function generatePolicy(rng: Rng, i: number): Record<string, unknown> {
     riskLevel: maybe(rng, 0.25, () => rng.pick(['low', 'medium', 'high', 'critical'])),
     mode: rng.weighted([['block', 5], ['allow', 3], ['require_approval', 2]] as const),
     priority: rng.int(1, 4),
-    enabled: rng.chance(0.1) ? false : rng.pick([true, true, null, undefined]),
+    enabled: rng.chance(0.1) ? false : rng.pick([true, true, undefined]),
   };
   if (tool !== 'github') {
     raw.toolName = maybe(rng, 0.2, () => rng.pick(NAMES));

@@ -23,8 +23,11 @@ const doc = (policyLines: string) => `version: "1"\npolicies:\n  - name: a\n    
 
 describe('loading: every field a Sentrail page names', () => {
   it('the Policy engine page\'s row, every optional field null, loads without a finding', () => {
-    const d = check('policies:\n  - { id: null, workspaceId: null, name: a, tool: mcp, actionType: null, actionPattern: "*", resourceType: null, riskLevel: null, mode: allow, conditions: null, priority: 1, enabled: null, toolName: null, toolNamePattern: null }\n');
+    const d = check('policies:\n  - { id: null, workspaceId: null, name: a, tool: mcp, actionType: null, actionPattern: "*", resourceType: null, riskLevel: null, mode: allow, conditions: null, priority: 1, enabled: true, toolName: null, toolNamePattern: null }\n');
     assert.deepEqual(codes(d), []);
+  });
+  it('enabled is not optional on the Policy engine page: null stays an error', () => {
+    assert.deepEqual(codes(check(doc('    enabled: null\n'))), ['wrong-type@8']);
   });
   it('PolicyConditions: each key loads; null means absent', () => {
     const d = check(doc('    conditions: { minRiskLevel: null, maxRiskLevel: null, allowedAgents: null, blockedAgents: null, allowedResourceTypes: null, blockedResourceTypes: null, customRules: null }\n'));
