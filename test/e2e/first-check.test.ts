@@ -95,4 +95,36 @@ describe('the first check against the local gate', () => {
       await client.close();
     }
   });
+
+  it('a block resting on a disputed reading is not decided locally: the call goes to the gate, which decides', async () => {
+    // blockedAgents: "only these agents" (the contract, so the local gate blocks claude-code) or
+    // "not these agents" (the Policy engine page); allowedResourceTypes: no stated meaning for MCP.
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'sentrail-first-check-'));
+    const policyFile = path.join(dir, 'org.yaml');
+    await writeFile(
+      policyFile,
+      `version: "disputed-1"
+policies:
+  - { name: No sums for Claude Code, tool: mcp, actionPattern: "*", toolName: get-sum, conditions: { blockedAgents: [claude-code] }, mode: block, priority: 10 }
+  - { name: Echo only on repos, tool: mcp, actionPattern: "*", toolName: echo, conditions: { allowedResourceTypes: [repo] }, mode: block, priority: 20 }
+  - { name: No reading the environment, tool: mcp, actionPattern: "*", toolName: get-env, mode: block, priority: 100 }
+`,
+    );
+    const gate = await startGate(['--policy', policyFile, '--upstream', EVERYTHING_STDIO]);
+    const cache = await mkdtemp(path.join(os.tmpdir(), 'sentrail-cache-'));
+    const { client } = await bridge(gate, cache);
+    try {
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      assert.ok(names.includes('get-sum') && names.includes('echo'), 'disputed blocks hide nothing');
+      assert.ok(!names.includes('get-env'), 'a certain block still hides its tool');
+      const sum = await client.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } });
+      assert.deepEqual({ isError: sum.isError, source: meta(sum)?.source, policy: meta(sum)?.policy }, { isError: true, source: 'gate', policy: 'No sums for Claude Code' });
+      const echo = await client.callTool({ name: 'echo', arguments: { message: 'hi' } });
+      assert.deepEqual(echo.content, [{ type: 'text', text: 'Echo: hi' }], 'the gate allowed it: a request without a resource type is in no list');
+      const env = await client.callTool({ name: 'get-env', arguments: {} });
+      assert.equal(meta(env)?.source, 'local');
+    } finally {
+      await client.close();
+    }
+  });
 });
