@@ -61,6 +61,10 @@ export function createNodeHttpClient(): HttpClient {
               res.on('end', () => done(Buffer.concat(parts).toString('utf8')));
               res.on('error', fail);
               res.on('aborted', () => fail(new Error('the response was cut off')));
+              // A body cut short may end with 'close' alone (no 'error'): without this the read waits forever.
+              res.on('close', () => {
+                if (!res.complete) fail(new Error('the response was cut off'));
+              });
             }),
           chunks: () => chunksOf(res),
           discard: () => {
@@ -92,7 +96,9 @@ async function createProxyHttpClient(): Promise<HttpClient> {
   const undici = mod.default ?? mod;
   const dispatcher = new undici.EnvHttpProxyAgent();
   return async (url, opts) => {
-    const res = await undici.fetch(url, { method: opts.method, headers: opts.headers, body: opts.body, signal: opts.signal, dispatcher });
+    // redirect: 'manual', as node:http does: credentials never follow a redirect (gate-protocol.md),
+    // and the caller reports the 3xx instead.
+    const res = await undici.fetch(url, { method: opts.method, headers: opts.headers, body: opts.body, signal: opts.signal, dispatcher, redirect: 'manual' });
     return {
       status: res.status,
       header: (name) => res.headers.get(name),
