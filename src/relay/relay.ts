@@ -247,7 +247,7 @@ export class Relay {
     const entry = this.pending.get(key);
     if (!entry) return;
     const id = entry.request.id;
-    const after = `${Number((ms / 1000).toFixed(1))} s`;
+    const after = ms >= 1000 ? `${Number((ms / 1000).toFixed(1))} s` : `${ms} ms`;
     this.log?.warn('the upstream did not answer in time; answering the client and cancelling the request upstream', { method: entry.request.method, id, after });
     this.answer(id, this.failureResponse(entry.request, new UpstreamError(`no answer within ${after}`, ErrorCode.ConnectionClosed, undefined, 'timeout')));
     void this.forward({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: `no answer within ${after}` } });

@@ -131,24 +131,28 @@ describe('a hostile gate: every failure is a handled state', { concurrency: true
     });
   }
 
-  it('the MCP SDK client connects through a hanging gate within 3 s and gets answers', { timeout: 30_000 }, async () => {
-    const gate = await startHostileGate('hang');
-    const t0 = Date.now();
-    const bridge = await bridgeClient({ gate: gate.url, env: await isolatedEnv(), connectTimeoutMs: 10_000 });
-    try {
-      // Spawn, Node's start and initialize together: Claude Code's view of it.
-      assert.ok(Date.now() - t0 < 5000, `connect took ${Date.now() - t0} ms`);
-      assert.equal(bridge.client.getServerVersion()?.name, 'sentrail-bridge');
-      assert.deepEqual((await bridge.client.listTools()).tools.map((t) => t.name), ['sentrail_status']);
-      const call = (await bridge.client.callTool({ name: 'echo', arguments: { message: 'x' } })) as CallToolResult;
-      assert.equal(call.isError, true);
-      await bridge.client.ping();
-      assert.deepEqual(gate.requests.filter((r) => r.rpc.includes('tools/call')), []);
-    } finally {
-      await bridge.close();
-      await gate.close();
-    }
-  });
+  for (const mode of HOSTILE_MODES) {
+    it(`${mode}, through the MCP SDK client: connected within a few seconds of the spawn, tools/list, tools/call, ping answered`, { timeout: 30_000 }, async () => {
+      const gate = await startHostileGate(mode);
+      const t0 = Date.now();
+      const bridge = await bridgeClient({ gate: gate.url, env: await isolatedEnv(), connectTimeoutMs: 10_000 });
+      try {
+        // Spawn, Node's start and initialize together: Claude Code's view of it.
+        assert.ok(Date.now() - t0 < 5000, `connect took ${Date.now() - t0} ms`);
+        assert.equal(bridge.client.getServerVersion()?.name, 'sentrail-bridge');
+        assert.deepEqual((await bridge.client.listTools()).tools.map((t) => t.name), ['sentrail_status']);
+        const call = (await bridge.client.callTool({ name: 'echo', arguments: { message: 'x' } })) as CallToolResult;
+        assert.equal(call.isError, true);
+        assert.match(textOf(call), SAYS[mode]);
+        await bridge.client.ping();
+        assert.deepEqual(gate.requests.filter((r) => r.rpc.includes('tools/call')), []);
+        assertCleanStderr(bridge.stderr());
+      } finally {
+        await bridge.close();
+        await gate.close();
+      }
+    });
+  }
 });
 
 describe('a gate that hangs, then recovers; a tool call that hangs', { concurrency: true }, () => {
