@@ -203,7 +203,7 @@ describe('Relay: request deadlines and cancellation', () => {
     await sleepMs(80);
     assert.equal(client.sent.length, 1);
     assert.match((client.sent[0] as { error: { message: string } }).error.message, /no answer within 40 ms/);
-    assert.deepEqual(cancels(upstream).map((c) => (c as { params: { requestId: unknown } }).params.requestId), [9]);
+    assert.deepEqual(cancels(upstream).map((c) => (c as unknown as { params: { requestId: unknown } }).params.requestId), [9]);
     assert.deepEqual(upstream.abandoned, [9]);
     upstream.deliver({ jsonrpc: '2.0', id: 9, result: {} }); // too late: dropped
     await tick();
