@@ -59,6 +59,8 @@ export class GateConnection implements UpstreamTransport {
   private backoffMs = 500;
   private internalId = 0;
   private readonly waiters = new Map<string, (res: JsonRpcResponse) => void>();
+  /** Requests in send() not yet handed to a client transport (waiting for a session, say). */
+  private readonly queued = new Set<string>();
   /** The client's initialize on its way: later messages wait for it. */
   private opening: Promise<void> | null = null;
   private releaseOpening: (() => void) | null = null;
@@ -304,6 +306,20 @@ export class GateConnection implements UpstreamTransport {
   }
 
   async send(message: JsonRpcMessage): Promise<void> {
+    if (!isRequest(message)) return this.sendNow(message);
+    // Until it is handed to a client transport, a request can be abandoned here (see abandon()).
+    const key = JSON.stringify(message.id);
+    this.queued.add(key);
+    try {
+      return await this.sendNow(message, () => {
+        if (!this.queued.delete(key)) throw new UpstreamError('the request was abandoned before it was sent', -32000, undefined, 'closed');
+      });
+    } finally {
+      this.queued.delete(key);
+    }
+  }
+
+  private async sendNow(message: JsonRpcMessage, handOver: () => void = () => {}): Promise<void> {
     if (this.closed) throw new UpstreamError('the bridge is shutting down', -32000, undefined, 'closed');
     if ('method' in message && message.method === 'notifications/initialized') this.markClientInitialized();
     if (this.opening) await this.opening;
@@ -318,7 +334,8 @@ export class GateConnection implements UpstreamTransport {
         throw err;
       }
     }
-    const client = this.client!;
+    const client = this.client;
+    if (!client) throw new UpstreamError('the bridge is shutting down', -32000, undefined, 'closed');
     if ('method' in message && message.method === 'notifications/initialized') {
       const sending = client.send(message);
       this.announcing = sending.then(
@@ -334,6 +351,9 @@ export class GateConnection implements UpstreamTransport {
     }
     if (this.announcing) await this.announcing;
     await this.freshCredential();
+    // The relay may have given up meanwhile (its request timeout ran out while a new session was
+    // being opened): then the request is not sent at all, rather than sent to no one's benefit.
+    handOver();
     try {
       await client.send(message);
     } catch (err) {
@@ -354,6 +374,7 @@ export class GateConnection implements UpstreamTransport {
 
   /** The relay gave up on the request `id` (timeout, or the client cancelled it). */
   abandon(id: JsonRpcId): void {
+    if (this.queued.delete(JSON.stringify(id))) return; // not sent yet: it will not be
     this.client?.abandon(id);
   }
 

@@ -6,6 +6,8 @@
 //
 // Run: npm run build && node --import tsx --test test/e2e/hostile-gate.test.ts
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { HOSTILE_MODES, startHostileGate, type HostileMode } from '../fixtures/hostile-gate.ts';
@@ -153,6 +155,74 @@ describe('a hostile gate: every failure is a handled state', { concurrency: true
       }
     });
   }
+});
+
+describe('through HTTP_PROXY (undici fetch instead of node:http)', () => {
+  /** A forward proxy for http:// targets (absolute-form requests), counting what passes. */
+  async function startProxy(): Promise<{ url: string; seen: number; close(): Promise<void> }> {
+    const state = { seen: 0 };
+    const server = http.createServer((req, res) => {
+      state.seen++;
+      const up = http.request(new URL(req.url!), { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    });
+    // undici tunnels with CONNECT, http:// targets included
+    server.on('connect', (req, socket, head) => {
+      state.seen++;
+      const [host, port] = req.url!.split(':');
+      const up = net.connect(Number(port), host!, () => {
+        socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        up.write(head);
+        up.pipe(socket);
+        socket.pipe(up);
+      });
+      up.on('error', () => socket.destroy());
+      socket.on('error', () => up.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      get seen() {
+        return state.seen;
+      },
+      async close() {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+
+  it('a redirect is not followed there either: the other origin sees nothing, the bridge and policy pull say where it pointed', { timeout: 30_000 }, async () => {
+    const gate = await startHostileGate('redirect');
+    const proxy = await startProxy();
+    const raw = await rawBridge({ gate: gate.url, env: { ...(await isolatedEnv()), HTTP_PROXY: proxy.url } });
+    try {
+      const { res, ms } = await timedInitialize(raw);
+      assert.ok(ms <= 3000, `initialize took ${ms} ms`);
+      assert.match((res.result as { instructions: string }).instructions, SAYS.redirect);
+      const call = await raw.request(1, 'tools/call', { name: 'echo', arguments: {} }, 5000);
+      assert.equal((call.result as CallToolResult).isError, true);
+      const home = await tempDir('sentrail-hostile-pull-');
+      const run = await sentrail(['policy', 'pull', '--gate', gate.url], { env: userEnv(home, { SENTRAIL_API_KEY: raw.setup.apiKey!, HTTP_PROXY: proxy.url }), timeoutMs: 20_000 });
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, /redirect to http:\/\/127\.0\.0\.1:\d+\/mcp-gate\/policy \(HTTP 302\)/);
+      assert.ok(proxy.seen > 0, 'the proxy saw no traffic: this test did not test the proxy path');
+      assert.equal(gate.target.requests.length, 0, `the redirect was followed: ${JSON.stringify(gate.target.requests)}`);
+      raw.child.stdin!.end();
+      assert.equal((await within(raw.exited, 2500, 'exit')).code, 0);
+      assertJsonRpcOnly(raw.lines);
+      assertCleanStderr(raw.stderr());
+      assertNoKey(raw, raw.setup.apiKey!);
+    } finally {
+      raw.kill('SIGKILL');
+      await proxy.close();
+      await gate.close();
+    }
+  });
 });
 
 describe('a gate that hangs, then recovers; a tool call that hangs', { concurrency: true }, () => {
