@@ -139,8 +139,10 @@ describe('a hostile gate: every failure is a handled state', { concurrency: true
       const t0 = Date.now();
       const bridge = await bridgeClient({ gate: gate.url, env: await isolatedEnv(), connectTimeoutMs: 10_000 });
       try {
-        // Spawn, Node's start and initialize together: Claude Code's view of it.
-        assert.ok(Date.now() - t0 < 5000, `connect took ${Date.now() - t0} ms`);
+        // Spawn, Node's start and initialize together: Claude Code's view of it. The 3 s bound of
+        // the bridge's own wait is asserted above (from its "started" line); Node's start on a
+        // loaded 2-core machine is on top, hence the margin.
+        assert.ok(Date.now() - t0 < 8000, `connect took ${Date.now() - t0} ms`);
         assert.equal(bridge.client.getServerVersion()?.name, 'sentrail-bridge');
         assert.deepEqual((await bridge.client.listTools()).tools.map((t) => t.name), ['sentrail_status']);
         const call = (await bridge.client.callTool({ name: 'echo', arguments: { message: 'x' } })) as CallToolResult;
@@ -232,7 +234,7 @@ describe('a gate that hangs, then recovers; a tool call that hangs', { concurren
     const t0 = Date.now();
     const bridge = await bridgeClient({ gate: up.mcpUrl, env: await isolatedEnv(), connectTimeoutMs: 10_000 });
     try {
-      assert.ok(Date.now() - t0 < 5000, `connect took ${Date.now() - t0} ms`);
+      assert.ok(Date.now() - t0 < 8000, `connect took ${Date.now() - t0} ms`); // spawn included, as above
       assert.equal(bridge.client.getServerVersion()?.name, 'sentrail-bridge');
       const { tools } = await bridge.client.listTools();
       assert.deepEqual(tools.map((t) => t.name), ['sentrail_status']);
@@ -278,6 +280,26 @@ describe('a gate that hangs, then recovers; a tool call that hangs', { concurren
       await bridge.close();
       await up.close();
     }
+  });
+
+  it('a slow gate is not a hanging one: a call answered after 6 s of silence (JSON and SSE answers) gets its result', { timeout: 40_000 }, async () => {
+    // Guards the bounds that are not meant for it: the 4 s idle-socket timeout of the HTTP agent
+    // (free sockets only) and the default request timeout.
+    await Promise.all(
+      [false, true].map(async (json) => {
+        const up = await startFixtureServer({ json });
+        const bridge = await bridgeClient({ gate: up.mcpUrl, env: await isolatedEnv() });
+        try {
+          const r = (await bridge.client.callTool({ name: 'slow', arguments: { ms: 6000 } })) as CallToolResult;
+          assert.equal(textOf(r), 'slept 6000 ms', `${json ? 'JSON' : 'SSE'}: ${JSON.stringify(r)}`);
+          await sleep(4500); // idle past the agent's timeout: the next call takes a new socket
+          assert.equal(textOf((await bridge.client.callTool({ name: 'echo', arguments: { message: 'after idle' } })) as CallToolResult), 'Echo: after idle');
+        } finally {
+          await bridge.close();
+          await up.close();
+        }
+      }),
+    );
   });
 
   it("the client's cancel: a cancelled call is never answered (not even by the request timeout), the gate is told, the bridge goes on", { timeout: 30_000 }, async () => {
