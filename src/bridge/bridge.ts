@@ -25,12 +25,21 @@ export interface BridgeOptions {
   logFile?: string;
   logLevel?: LogLevel;
   apiKey?: string;
+  /** Seconds a forwarded request may go without a word from the gate (0: no bound); REQUEST_TIMEOUT_S. */
+  requestTimeout?: number;
   version: string;
   /** The token store of `sentrail login` (next issue) plugs in here. */
   store?: CredentialSource;
 }
 
 const EXIT_DEADLINE_MS = 1800;
+
+/**
+ * The default bound on a forwarded request (docs/bridge.md, "Bounds"). Long enough for real tool
+ * calls (a hosted gate, an edge function, cannot hold a request much longer anyway), short enough
+ * that a client without a timeout of its own (Claude Code's is about a day) is not left waiting.
+ */
+export const REQUEST_TIMEOUT_S = 300;
 
 export function defaultLogFile(gate: string | undefined): string {
   return path.join(dirs.state(), `bridge-${gate ? gateKey(gate) : 'no-gate'}.log`);
@@ -60,6 +69,12 @@ export async function runBridgeProcess(opts: BridgeOptions): Promise<number> {
   log.redactor.add(opts.apiKey);
   log.redactor.add(process.env.SENTRAIL_API_KEY);
   guardStdout(log);
+  // Last resort only: every known failure is handled where it happens. Should one slip through,
+  // the bridge logs it (stderr and the log, never stdout) and stays up for its client, instead of
+  // Node's default of printing a stack and exiting 1.
+  process.on('unhandledRejection', (reason) => {
+    log.error(`internal error (a bug in sentrail; the bridge carries on): ${(reason as Error)?.message ?? String(reason)}`);
+  });
   if (opts.apiKey) log.warn('--api-key puts the key in the command line, where other processes on this machine can read it; prefer SENTRAIL_API_KEY in the .mcp.json env block');
 
   let address: GateAddress | null = null;
@@ -110,6 +125,8 @@ export async function runBridgeProcess(opts: BridgeOptions): Promise<number> {
   const relay = new Relay({
     client: stdio,
     upstream: gate ?? { start: async () => {}, send: async () => { throw new UpstreamError('no gate is configured', -32000, undefined, 'unreachable'); }, close: async () => {} },
+    requestTimeoutMs: () => (opts.requestTimeout ?? REQUEST_TIMEOUT_S) * 1000 || null,
+    forgetCancelled: true,
     interceptors: [
       {
         // Learn the client's name (the default agent id) before anything else looks at it.

@@ -26,6 +26,11 @@ export interface GateConnectionOptions {
 
 type Client = StreamableHttpClient | LegacySseClient;
 
+/** How long a new session may take when no client waits on it (reconnects, retries). */
+export const REOPEN_TIMEOUT_MS = 10_000;
+
+const seconds = (ms: number) => `${Number((ms / 1000).toFixed(1))} s`;
+
 /** A credential that could not be renewed, as the relay reports failures. */
 function renewalFailure(err: unknown): unknown {
   if (!(err instanceof RenewalError)) return err;
@@ -54,6 +59,8 @@ export class GateConnection implements UpstreamTransport {
   private backoffMs = 500;
   private internalId = 0;
   private readonly waiters = new Map<string, (res: JsonRpcResponse) => void>();
+  /** Requests in send() not yet handed to a client transport (waiting for a session, say). */
+  private readonly queued = new Set<string>();
   /** The client's initialize on its way: later messages wait for it. */
   private opening: Promise<void> | null = null;
   private releaseOpening: (() => void) | null = null;
@@ -114,37 +121,43 @@ export class GateConnection implements UpstreamTransport {
     this.onmessage?.(m);
   }
 
-  /** Sends `req` on `client` and waits for its response (used for initialize only). */
-  private async call(client: Client, req: JsonRpcRequest): Promise<JsonRpcResponse> {
+  /**
+   * Sends `req` on `client` and waits for its response (used for initialize only). Settles once:
+   * with the answer, with the failure of the send or of the stream, or when `signal` aborts.
+   */
+  private call(client: Client, req: JsonRpcRequest, signal: AbortSignal): Promise<JsonRpcResponse> {
     const key = JSON.stringify(req.id);
-    const answer = new Promise<JsonRpcResponse>((resolve, reject) => {
-      this.waiters.set(key, resolve);
-      const timer = setTimeout(() => {
+    return new Promise<JsonRpcResponse>((resolve, reject) => {
+      const done = () => {
         this.waiters.delete(key);
-        reject(new UpstreamError('the gate did not answer initialize in time', -32000, undefined, 'unreachable'));
-      }, this.opts.initializeTimeoutMs ?? 10_000);
-      timer.unref();
+        signal.removeEventListener('abort', onAbort);
+        client.onrequestfailed = (id, err) => {
+          if (client === this.client) this.onrequestfailed?.(id, err);
+        };
+      };
+      const onAbort = () => {
+        done();
+        reject(signal.reason);
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiters.set(key, (res) => {
+        done();
+        resolve(res);
+      });
       client.onrequestfailed = (id, err) => {
         if (JSON.stringify(id) === key) {
-          clearTimeout(timer);
-          this.waiters.delete(key);
+          done();
           reject(err);
         } else if (client === this.client) this.onrequestfailed?.(id, err);
       };
+      client.send(req).catch((err: unknown) => {
+        done();
+        reject(err);
+      });
     });
-    try {
-      await client.send(req);
-    } catch (err) {
-      this.waiters.delete(key);
-      throw err;
-    }
-    return answer;
   }
 
-  /**
-   * Opens a session with the client's `initialize` and returns the gate's answer. Tries Streamable
-   * HTTP, then legacy SSE when the gate answers 400, 404 or 405 (gate-protocol.md) unless forced.
-   */
   /**
    * The client's initialize has arrived: what it pipelines behind (stdin is an ordered stream)
    * waits until the session exists, even before initialize itself reaches this class.
@@ -154,11 +167,15 @@ export class GateConnection implements UpstreamTransport {
     this.opening = new Promise<void>((resolve) => (this.releaseOpening = resolve));
   }
 
-  async initialize(req: JsonRpcRequest): Promise<JsonRpcResponse> {
+  /**
+   * Opens the session with the client's own initialize and returns the gate's answer, or throws
+   * within `timeoutMs` (the session interceptor answers the client itself then, and retries).
+   */
+  async initialize(req: JsonRpcRequest, timeoutMs = this.opts.initializeTimeoutMs ?? REOPEN_TIMEOUT_MS): Promise<JsonRpcResponse> {
     this.expectInitialize();
     this.initRequest = req;
     try {
-      return await this.open(req);
+      return await this.open(req, timeoutMs);
     } finally {
       const release = this.releaseOpening;
       this.opening = null;
@@ -167,22 +184,55 @@ export class GateConnection implements UpstreamTransport {
     }
   }
 
-  private async open(req: JsonRpcRequest): Promise<JsonRpcResponse> {
+  /**
+   * Opens a session, all of it (credential, stream, initialize) within `timeoutMs`: a gate that
+   * accepts the connection and never answers is a failure like any other, not a wait without end.
+   * At the deadline the attempt is aborted (its sockets closed) and its later failure ignored.
+   */
+  private async open(req: JsonRpcRequest, timeoutMs: number): Promise<JsonRpcResponse> {
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new UpstreamError(`the gate did not answer initialize within ${seconds(timeoutMs)}`, -32000, undefined, 'timeout');
+        abort.abort(err);
+        reject(err);
+      }, timeoutMs);
+    });
+    const attempt = this.openUntil(req, abort.signal);
+    attempt.catch(() => {}); // once the deadline has passed, how the attempt ends is no one's concern
+    try {
+      return await Promise.race([attempt, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Tries Streamable HTTP, then legacy SSE when the gate answers 400, 404 or 405
+   * (gate-protocol.md) unless forced. Stops as soon as `signal` aborts.
+   */
+  private async openUntil(req: JsonRpcRequest, signal: AbortSignal): Promise<JsonRpcResponse> {
     await this.freshCredential();
     const kinds: ('http' | 'sse')[] = this.opts.transport === 'sse' ? ['sse'] : this.opts.transport === 'http' ? ['http'] : this.kind ? [this.kind] : ['http', 'sse'];
     let lastError: unknown;
     for (const kind of kinds) {
       for (let attempt = 0; attempt < 2; attempt++) {
+        if (signal.aborted) throw signal.reason;
         const client = this.makeClient(kind);
         const previous = this.client;
         this.client = client;
         if (previous && previous !== client) void previous.close();
+        const onAbort = () => {
+          // At once, not when the attempt notices: a retry must find no half-open client.
+          if (this.client === client) this.client = null;
+          void client.close();
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
         try {
           if (client instanceof LegacySseClient) await client.start();
-          const res = await this.call(client, req);
-          client.onrequestfailed = (id, err) => {
-            if (client === this.client) this.onrequestfailed?.(id, err);
-          };
+          const res = await this.call(client, req, signal);
+          if (signal.aborted) throw signal.reason; // answered, but too late: the caller has moved on
           this.kind = kind;
           const version = 'result' in res ? (res.result as { protocolVersion?: unknown }).protocolVersion : undefined;
           if (typeof version === 'string') client.protocolVersion = version;
@@ -190,8 +240,9 @@ export class GateConnection implements UpstreamTransport {
           return res;
         } catch (err) {
           lastError = err;
-          this.client = null;
+          if (this.client === client) this.client = null;
           void client.close();
+          if (signal.aborted) throw signal.reason;
           const e = err as UpstreamError;
           if (e.kind === 'unauthorized' && attempt === 0 && this.credential) {
             const next = await this.renew(this.credential);
@@ -201,6 +252,8 @@ export class GateConnection implements UpstreamTransport {
             }
           }
           break;
+        } finally {
+          signal.removeEventListener('abort', onAbort);
         }
       }
       const e = lastError as UpstreamError;
@@ -215,9 +268,17 @@ export class GateConnection implements UpstreamTransport {
   private async reopen(): Promise<void> {
     if (!this.initRequest) throw new UpstreamError('the client has not initialized yet', -32000, undefined, 'closed');
     const req: JsonRpcRequest = { ...this.initRequest, id: `sentrail-initialize-${++this.internalId}` };
-    const res = await this.open(req);
-    if ('error' in res) throw new UpstreamError(`the gate refused to initialize: ${res.error.message}`, res.error.code, res.error.data, 'http');
-    if (this.initialized) await this.client!.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    const res = await this.open(req, this.opts.initializeTimeoutMs ?? REOPEN_TIMEOUT_MS);
+    const client = this.client!;
+    try {
+      if ('error' in res) throw new UpstreamError(`the gate refused to initialize: ${res.error.message}`, res.error.code, res.error.data, 'http');
+      if (this.initialized) await client.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    } catch (err) {
+      // Half a session is none: the next attempt starts over rather than use it.
+      if (this.client === client) this.client = null;
+      void client.close();
+      throw err;
+    }
     this.backoffMs = 500;
     this.nextAttemptAt = 0;
     this.opts.log.info('reconnected to the gate with a new session');
@@ -245,14 +306,36 @@ export class GateConnection implements UpstreamTransport {
   }
 
   async send(message: JsonRpcMessage): Promise<void> {
+    if (!isRequest(message)) return this.sendNow(message);
+    // Until it is handed to a client transport, a request can be abandoned here (see abandon()).
+    const key = JSON.stringify(message.id);
+    this.queued.add(key);
+    try {
+      return await this.sendNow(message, () => {
+        if (!this.queued.delete(key)) throw new UpstreamError('the request was abandoned before it was sent', -32000, undefined, 'closed');
+      });
+    } finally {
+      this.queued.delete(key);
+    }
+  }
+
+  private async sendNow(message: JsonRpcMessage, handOver: () => void = () => {}): Promise<void> {
     if (this.closed) throw new UpstreamError('the bridge is shutting down', -32000, undefined, 'closed');
     if ('method' in message && message.method === 'notifications/initialized') this.markClientInitialized();
     if (this.opening) await this.opening;
     if (!this.client) {
       if (!isRequest(message)) return; // a notification or response for a session that is gone
-      await this.ensureConnected();
+      try {
+        await this.ensureConnected();
+      } catch (err) {
+        // The request waited for a new session that did not come: it was never sent.
+        const e = err as UpstreamError;
+        if (e.kind === 'timeout') throw new UpstreamError(e.message, e.code, e.data, 'unreachable');
+        throw err;
+      }
     }
-    const client = this.client!;
+    const client = this.client;
+    if (!client) throw new UpstreamError('the bridge is shutting down', -32000, undefined, 'closed');
     if ('method' in message && message.method === 'notifications/initialized') {
       const sending = client.send(message);
       this.announcing = sending.then(
@@ -268,6 +351,9 @@ export class GateConnection implements UpstreamTransport {
     }
     if (this.announcing) await this.announcing;
     await this.freshCredential();
+    // The relay may have given up meanwhile (its request timeout ran out while a new session was
+    // being opened): then the request is not sent at all, rather than sent to no one's benefit.
+    handOver();
     try {
       await client.send(message);
     } catch (err) {
@@ -284,6 +370,12 @@ export class GateConnection implements UpstreamTransport {
       if (e.kind === 'unreachable' && client === this.client) this.down(e);
       throw err;
     }
+  }
+
+  /** The relay gave up on the request `id` (timeout, or the client cancelled it). */
+  abandon(id: JsonRpcId): void {
+    if (this.queued.delete(JSON.stringify(id))) return; // not sent yet: it will not be
+    this.client?.abandon(id);
   }
 
   private down(error: UpstreamError): void {
@@ -368,11 +460,6 @@ export class GateConnection implements UpstreamTransport {
   async prepare(): Promise<Credential | null> {
     this.credential ??= await this.opts.credentials.get();
     return this.credential;
-  }
-
-  /** Resolves once no initialize is in flight (it may have failed). */
-  settled(): Promise<void> {
-    return this.opening ?? Promise.resolve();
   }
 
   /** The client sent notifications/initialized (while the bridge was answering it alone). */

@@ -26,6 +26,8 @@ export interface HttpRequestOptions {
 
 export type HttpClient = (url: URL, opts: HttpRequestOptions) => Promise<HttpResponse>;
 
+const IDLE_SOCKET_MS = 4000;
+
 const PROXY_VARS = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
 
 export function proxyConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -37,9 +39,15 @@ export async function createHttpClient(env: NodeJS.ProcessEnv = process.env): Pr
 }
 
 export function createNodeHttpClient(): HttpClient {
+  // An idle pooled socket is dropped after 4 s, before a server drops it first (Node's default
+  // keep-alive timeout is 5 s): reusing one the server is closing fails the request with EPIPE
+  // or ECONNRESET once it is on the wire, when it may or may not have run. The agent applies this
+  // timeout to free sockets only; a request in flight, a long tool call or an SSE stream, is not
+  // affected.
+  const options = { keepAlive: true, maxSockets: 256, timeout: IDLE_SOCKET_MS };
   const agents = {
-    'http:': new http.Agent({ keepAlive: true, maxSockets: 256 }),
-    'https:': new https.Agent({ keepAlive: true, maxSockets: 256 }),
+    'http:': new http.Agent(options),
+    'https:': new https.Agent(options),
   };
   return (url, opts) =>
     new Promise<HttpResponse>((resolve, reject) => {
@@ -61,6 +69,10 @@ export function createNodeHttpClient(): HttpClient {
               res.on('end', () => done(Buffer.concat(parts).toString('utf8')));
               res.on('error', fail);
               res.on('aborted', () => fail(new Error('the response was cut off')));
+              // A body cut short may end with 'close' alone (no 'error'): without this the read waits forever.
+              res.on('close', () => {
+                if (!res.complete) fail(new Error('the response was cut off'));
+              });
             }),
           chunks: () => chunksOf(res),
           discard: () => {
@@ -92,7 +104,9 @@ async function createProxyHttpClient(): Promise<HttpClient> {
   const undici = mod.default ?? mod;
   const dispatcher = new undici.EnvHttpProxyAgent();
   return async (url, opts) => {
-    const res = await undici.fetch(url, { method: opts.method, headers: opts.headers, body: opts.body, signal: opts.signal, dispatcher });
+    // redirect: 'manual', as node:http does: credentials never follow a redirect (gate-protocol.md),
+    // and the caller reports the 3xx instead.
+    const res = await undici.fetch(url, { method: opts.method, headers: opts.headers, body: opts.body, signal: opts.signal, dispatcher, redirect: 'manual' });
     return {
       status: res.status,
       header: (name) => res.headers.get(name),

@@ -6,7 +6,7 @@ import { classify, type JsonRpcId, type JsonRpcMessage } from '../relay/jsonrpc.
 import { UpstreamError, type UpstreamTransport } from '../relay/relay.ts';
 import type { HttpClient, HttpResponse } from './http-client.ts';
 import { readSse } from './sse-reader.ts';
-import { httpError, unreachable } from './streamable-http.ts';
+import { failedAnswer, isEventStream, unreachable, wrongMediaType } from './gate-answers.ts';
 
 export interface LegacySseOptions {
   url: URL;
@@ -41,9 +41,10 @@ export class LegacySseClient implements UpstreamTransport {
     } catch (err) {
       throw unreachable(this.opts.url, err);
     }
-    if (res.status < 200 || res.status > 299) {
-      const text = await res.text().catch(() => '');
-      throw httpError(res.status, text, false);
+    if (res.status < 200 || res.status > 299) throw await failedAnswer(res, this.opts.url, false);
+    if (!isEventStream(res.header('content-type'))) {
+      res.discard();
+      throw wrongMediaType(res.header('content-type'), res.status, 'text/event-stream');
     }
     const body = res.chunks();
     await new Promise<void>((resolve, reject) => {
@@ -87,7 +88,8 @@ export class LegacySseClient implements UpstreamTransport {
         .finally(() => {
           clearTimeout(timer);
           reject(new UpstreamError('the gate closed the SSE stream before naming an endpoint', -32000, undefined, 'unreachable'));
-        });
+        })
+        .catch((err) => this.opts.onDebug?.('the SSE stream ended badly', { error: (err as Error).message }));
     });
   }
 
@@ -109,9 +111,12 @@ export class LegacySseClient implements UpstreamTransport {
     } catch (err) {
       throw unreachable(this.opts.url, err);
     }
-    const text = await res.text().catch(() => '');
-    if (res.status < 200 || res.status > 299) throw httpError(res.status, text, true);
+    if (res.status < 200 || res.status > 299) throw await failedAnswer(res, this.endpoint, true);
+    await res.text().catch(() => ''); // drained, so the connection can be reused
   }
+
+  /** Answers come on the one stream: there is no exchange of its own to abort. */
+  abandon(): void {}
 
   async terminate(): Promise<void> {}
 

@@ -2,7 +2,7 @@
 // is answered here and never sent; tools/list hides what every call of would certainly block; the
 // gate's own blocks and every failure become tool results that say what happened.
 import { decideLocally, isHiddenFromListing } from '../policy/decide.ts';
-import { ErrorCode, type JsonRpcRequest, type JsonRpcResponse } from '../relay/jsonrpc.ts';
+import { ErrorCode, errorResponse, type JsonRpcRequest, type JsonRpcResponse } from '../relay/jsonrpc.ts';
 import type { Interceptor, UpstreamError } from '../relay/relay.ts';
 import { gateBlock, localBlock, unavailableResult } from './decision-results.ts';
 import type { PolicySync } from './policy-sync.ts';
@@ -35,6 +35,8 @@ export function failureText(error: UpstreamError, gateLabel: string): { text: st
       return { text: 'Sentrail: the bridge is shutting down; the call was not made.', status: 'closed' };
     case 'interrupted':
       return { text: `Sentrail: the call reached the gate ${gateLabel}, but ${error.message.replace(/^the /, 'the ')}. It may or may not have run: check its effect before trying again.`, status: 'interrupted' };
+    case 'timeout':
+      return { text: `Sentrail: the gate ${gateLabel} did not answer the call (${error.message}). The bridge stopped waiting and asked the gate to cancel it; it may or may not have run: check its effect before trying again.`, status: 'timeout' };
     case 'unreachable':
       return { text: `Sentrail: cannot reach the gate ${gateLabel} (${error.message}). Nothing was sent: calls fail closed while the gate is unreachable. Check your network or the gate's status, then try again.`, status: 'gate_unreachable' };
     default:
@@ -77,7 +79,10 @@ export function createPolicyInterceptor(opts: PolicyInterceptorOptions): Interce
 
     failure(req: JsonRpcRequest, error: UpstreamError) {
       // Tool calls fail as results the model can read; everything else as a JSON-RPC error.
-      if (req.method !== 'tools/call') return undefined;
+      if (req.method !== 'tools/call') {
+        if (error.kind !== 'timeout') return undefined;
+        return errorResponse(req.id, ErrorCode.ConnectionClosed, `Sentrail: the gate ${opts.gateLabel} did not answer ${req.method} (${error.message}); the bridge stopped waiting and cancelled it`);
+      }
       if (error.kind === 'session-lost') return undefined; // the issue: a JSON-RPC error, then list_changed
       const { text, status } = failureText(error, opts.gateLabel);
       return unavailableResult(req.id, opts.redact(text), status);

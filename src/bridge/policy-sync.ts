@@ -104,6 +104,8 @@ export class PolicySync {
     const endpoint = this.endpoint;
     if (!endpoint || this.stopped) return;
     let maxAge: number | null = null;
+    /** Why this pull brought no policy, when it did not (the reason the first check is off, if it is). */
+    let failed: string | null = null;
     try {
       const outcome = await pullOrgPolicy({ gate: this.opts.gate, endpoint, http: this.opts.http, headers: await this.opts.headers(), etag: this.etag });
       switch (outcome.kind) {
@@ -116,7 +118,15 @@ export class PolicySync {
           break;
         case 'refused':
           maxAge = outcome.maxAge;
-          this.opts.log.warn('could not pull the org policy; keeping the last copy', { status: outcome.status });
+          failed = outcome.message;
+          this.opts.log.warn(`could not pull the org policy (${outcome.message}); keeping the last copy`, { status: outcome.status });
+          break;
+        case 'not-policy':
+          // Not the gate's word on its policy (a web page, say): the last good copy stays, and the
+          // next pull comes soon, as after a network error.
+          maxAge = outcome.maxAge ?? 30;
+          failed = outcome.message;
+          this.opts.log.warn(`could not pull the org policy: ${outcome.message}; keeping the last copy`);
           break;
         case 'invalid':
           maxAge = outcome.maxAge;
@@ -132,10 +142,11 @@ export class PolicySync {
         }
       }
     } catch (err) {
+      failed = `could not reach ${endpoint}: ${(err as Error).message}`;
       this.opts.log.warn('could not pull the org policy; keeping the last copy', { error: (err as Error).message });
       maxAge = 30;
     }
-    if (this.state.kind === 'loading') this.turnOff('no org policy could be had yet');
+    if (this.state.kind === 'loading') this.turnOff(failed ? `no org policy could be had yet (${failed})` : 'no org policy could be had yet');
     this.schedule(maxAge ?? DEFAULT_MAX_AGE_S);
   }
 

@@ -4,12 +4,19 @@
 // lists one tool, `sentrail_status`, that says what is wrong and what to run, fails every other
 // call closed, and keeps trying; once the gate is there it tells the client to list tools again.
 import { ErrorCode, errorResponse, resultResponse, type JsonRpcNotification, type JsonRpcRequest } from '../relay/jsonrpc.ts';
-import type { Interceptor, UpstreamError } from '../relay/relay.ts';
+import { UpstreamError, type Interceptor } from '../relay/relay.ts';
 import { unavailableResult } from './decision-results.ts';
 import type { GateConnection } from './gate-connection.ts';
 import { failureText } from './policy-interceptor.ts';
 
 export const STATUS_TOOL = 'sentrail_status';
+
+/**
+ * How long the client's initialize may wait for the gate before the bridge answers it itself.
+ * Clients give a server a few seconds to start (and show nothing meanwhile); a gate slower than
+ * this is reached by the retries instead, which then announce the real tools.
+ */
+export const FIRST_ANSWER_MS = 2500;
 
 export interface SessionState {
   mode: 'starting' | 'connected' | 'unavailable';
@@ -31,6 +38,28 @@ export interface SessionInterceptorOptions {
   redact: (text: string) => string;
   /** How often to try the gate again while unavailable. */
   retryMs?: { first: number; max: number };
+  /** How long the client's initialize waits for the gate (FIRST_ANSWER_MS). */
+  firstAnswerMs?: number;
+}
+
+/** What to tell the user about a gate that could not be had, by what went wrong. */
+function hintFor(err: UpstreamError): string {
+  switch (err.kind) {
+    case 'unauthorized':
+    case 'login-needed':
+      return 'Run `sentrail login` (or set SENTRAIL_API_KEY in the MCP server\'s env block).';
+    case 'unreachable':
+    case 'auth-unavailable':
+      return 'Check the gate URL and your network; the bridge keeps retrying.';
+    case 'timeout':
+      return 'The gate took the connection but did not answer: check its status (and the gate URL); the bridge keeps retrying.';
+    case 'interrupted':
+      return 'The gate broke off its answer: check its status; the bridge keeps retrying.';
+    case 'http':
+      return 'Check the gate URL in .mcp.json (`--gate`): it must be the MCP URL your Sentrail admin gave you. The bridge keeps retrying.';
+    default:
+      return '';
+  }
 }
 
 export function createSessionInterceptor(opts: SessionInterceptorOptions): { interceptor: Interceptor; state: SessionState; stop(): void } {
@@ -38,6 +67,12 @@ export function createSessionInterceptor(opts: SessionInterceptorOptions): { int
   let retryTimer: NodeJS.Timeout | null = null;
   let retryDelay = opts.retryMs?.first ?? 2000;
   let stopped = false;
+  /**
+   * The client's initialize until its outcome is in `state`: what the client pipelines behind it
+   * waits for this, not for the gate connection, which settles a moment before `state` is set.
+   */
+  let initializing: Promise<void> | null = null;
+  let initialized: (() => void) | null = null;
 
   const unavailable = (rawReason: string, hint: string) => {
     const reason = opts.redact(rawReason);
@@ -58,7 +93,8 @@ export function createSessionInterceptor(opts: SessionInterceptorOptions): { int
         await opts.gate.reconnect();
         // onsessionrestored (below) switches the mode and notifies the client
       } catch (err) {
-        describe(err as UpstreamError);
+        if (stopped) return; // the bridge is closing: that is why it failed
+        describe(toUpstreamError(err));
         retryDelay = Math.min(retryDelay * 2, opts.retryMs?.max ?? 30_000);
         scheduleRetry();
       }
@@ -67,14 +103,11 @@ export function createSessionInterceptor(opts: SessionInterceptorOptions): { int
   };
 
   const describe = (err: UpstreamError) => {
-    const { text } = failureText(err, opts.gateLabel);
-    const hint =
-      err.kind === 'unauthorized' || err.kind === 'login-needed'
-        ? 'Run `sentrail login` (or set SENTRAIL_API_KEY in the MCP server\'s env block).'
-        : err.kind === 'unreachable' || err.kind === 'auth-unavailable'
-          ? 'Check the gate URL and your network; the bridge keeps retrying.'
-          : '';
-    unavailable(text.replace(/^Sentrail: /, ''), hint);
+    // failureText speaks of a tool call; what failed here is the session: said so for the kinds
+    // whose tool-call wording would mislead (a call that "reached the gate" and "may have run").
+    const sessionWords = ['timeout', 'interrupted', 'http', 'session-lost', 'closed'].includes(err.kind);
+    const reason = sessionWords ? `the gate ${opts.gateLabel} did not open a session: ${err.message}.` : failureText(err, opts.gateLabel).text.replace(/^Sentrail: /, '');
+    unavailable(reason, hintFor(err));
   };
 
   if (opts.gate) {
@@ -109,29 +142,43 @@ export function createSessionInterceptor(opts: SessionInterceptorOptions): { int
       .filter(Boolean)
       .join('\n');
 
+  const initialize = async (req: JsonRpcRequest) => {
+    const info = (req.params as { clientInfo?: { name?: unknown } } | undefined)?.clientInfo;
+    if (typeof info?.name === 'string') state.clientName = info.name;
+    if (!opts.gate) {
+      unavailable(opts.noGateReason ?? 'no gate is configured.', 'Add `--gate <URL>` to the bridge\'s arguments in .mcp.json (the URL your Sentrail admin gave you).');
+      return localInitialize(req);
+    }
+    try {
+      const res = await opts.gate.initialize(req, opts.firstAnswerMs ?? FIRST_ANSWER_MS);
+      state.mode = 'connected';
+      return res;
+    } catch (err) {
+      describe(toUpstreamError(err));
+      return localInitialize(req);
+    }
+  };
+
   const interceptor: Interceptor = {
     arrived(message) {
-      if ('method' in message && message.method === 'initialize' && 'id' in message) opts.gate?.expectInitialize();
+      if ('method' in message && message.method === 'initialize' && 'id' in message) {
+        opts.gate?.expectInitialize();
+        initializing ??= new Promise<void>((resolve) => (initialized = resolve));
+      }
     },
     async request(req) {
       if (req.method === 'initialize') {
-        const info = (req.params as { clientInfo?: { name?: unknown } } | undefined)?.clientInfo;
-        if (typeof info?.name === 'string') state.clientName = info.name;
-        if (!opts.gate) {
-          unavailable(opts.noGateReason ?? 'no gate is configured.', 'Add `--gate <URL>` to the bridge\'s arguments in .mcp.json (the URL your Sentrail admin gave you).');
-          return localInitialize(req);
-        }
         try {
-          const res = await opts.gate.initialize(req);
-          state.mode = 'connected';
-          return res;
-        } catch (err) {
-          describe(err as UpstreamError);
-          return localInitialize(req);
+          return await initialize(req);
+        } finally {
+          const release = initialized;
+          initializing = null;
+          initialized = null;
+          release?.();
         }
       }
       // Pipelined behind initialize: wait to know whether there is a gate session.
-      if (state.mode === 'starting' && opts.gate) await opts.gate.settled();
+      if (state.mode === 'starting' && initializing) await initializing;
       if (state.mode !== 'unavailable') return undefined;
       switch (req.method) {
         case 'ping':
@@ -169,4 +216,9 @@ export function createSessionInterceptor(opts: SessionInterceptorOptions): { int
       if (retryTimer) clearTimeout(retryTimer);
     },
   };
+}
+
+/** Anything thrown on the way (a bug, a store error) is still a reason the user can read. */
+function toUpstreamError(err: unknown): UpstreamError {
+  return err instanceof UpstreamError ? err : new UpstreamError((err as Error)?.message ?? String(err), -32000, undefined, 'http');
 }

@@ -6,6 +6,7 @@
 import { classify, isRequest, isResponse, type JsonRpcId, type JsonRpcMessage } from '../relay/jsonrpc.ts';
 import { rememberText } from '../relay/raw-text.ts';
 import { UpstreamError, type UpstreamTransport } from '../relay/relay.ts';
+import { failedAnswer, isEventStream, isJsonType, unreachable, wrongMediaType } from './gate-answers.ts';
 import type { HttpClient, HttpResponse } from './http-client.ts';
 import { readSse } from './sse-reader.ts';
 
@@ -17,21 +18,8 @@ export interface HttpClientOptions {
   onDebug?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
-export function httpError(status: number, body: string, hadSession: boolean, what = 'the gate'): UpstreamError {
-  const snippet = body.replace(/\s+/g, ' ').trim().slice(0, 300);
-  const text = `${what} answered HTTP ${status}${snippet ? `: ${snippet}` : ''}`;
-  if (status === 401 || status === 403) return new UpstreamError(text, -32000, undefined, 'unauthorized', status);
-  if (status === 404 && hadSession) return new UpstreamError(`${what} no longer knows this session (HTTP 404)`, -32000, undefined, 'session-lost', status);
-  if (status === 400 && hadSession && /session/i.test(body)) return new UpstreamError(`${what} no longer knows this session (HTTP 400)`, -32000, undefined, 'session-lost', status);
-  if (status === 424) return new UpstreamError(`${what} has no MCP server connected to the workspace (HTTP 424)`, -32000, undefined, 'no-upstream', status);
-  return new UpstreamError(text, -32000, undefined, 'http', status);
-}
-
-export function unreachable(url: URL, err: unknown): UpstreamError {
-  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
-  const why = cause?.code ?? cause?.message ?? (err as Error)?.message ?? String(err);
-  return new UpstreamError(`${url.origin}: ${why}`, -32000, undefined, 'unreachable');
-}
+/** How long a notification or a response to the gate may take to be acknowledged (202). */
+export const ACK_TIMEOUT_MS = 10_000;
 
 export class StreamableHttpClient implements UpstreamTransport {
   onmessage?: (message: JsonRpcMessage) => void;
@@ -47,6 +35,8 @@ export class StreamableHttpClient implements UpstreamTransport {
   protocolVersion: string | undefined;
   private closed = false;
   private readonly controllers = new Set<AbortController>();
+  /** Each request in flight: the POST that carries it, and the ids its answer stream still owes. */
+  private readonly exchanges = new Map<string, { controller: AbortController; waiting: Set<string> }>();
   private getStreamOpen = false;
   private lastEventId: string | undefined;
 
@@ -64,66 +54,114 @@ export class StreamableHttpClient implements UpstreamTransport {
   async send(message: JsonRpcMessage): Promise<void> {
     if (this.closed) throw new UpstreamError('the connection to the gate is closed', -32000, undefined, 'closed');
     const waiting = new Set<string>();
-    if (isRequest(message)) waiting.add(JSON.stringify(message.id));
     const controller = new AbortController();
     this.controllers.add(controller);
+    const request = isRequest(message);
+    const key = request ? JSON.stringify(message.id) : undefined;
+    if (key !== undefined) {
+      waiting.add(key);
+      this.exchanges.set(key, { controller, waiting });
+    }
+    // A request is bounded by whoever waits for it (the relay's request timeout, initialize's
+    // deadline), through abandon() or close(). A notification or a response is acknowledged at
+    // once (202): a gate that sits on one must not hold a socket, and what waits behind it, forever.
+    const signal = request ? controller.signal : AbortSignal.any([controller.signal, AbortSignal.timeout(ACK_TIMEOUT_MS)]);
+    const finish = () => {
+      this.controllers.delete(controller);
+      if (key !== undefined && this.exchanges.get(key)?.controller === controller) this.exchanges.delete(key);
+    };
+    // Why the exchange stopped, when it was stopped on purpose (not the gate's doing).
+    const stopped = (): UpstreamError | null => {
+      if (controller.signal.aborted) return new UpstreamError(this.closed ? 'the connection to the gate is closed' : 'the request was abandoned', -32000, undefined, 'closed');
+      if (signal.aborted) return new UpstreamError(`the gate did not acknowledge the message within ${ACK_TIMEOUT_MS / 1000} s`, -32000, undefined, 'timeout');
+      return null;
+    };
     let res: HttpResponse;
     try {
       res = await this.opts.http(this.opts.url, {
         method: 'POST',
         headers: this.headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' }),
         body: JSON.stringify(message),
-        signal: controller.signal,
+        signal,
       });
     } catch (err) {
-      this.controllers.delete(controller);
-      throw unreachable(this.opts.url, err);
+      finish();
+      throw stopped() ?? unreachable(this.opts.url, err);
     }
     const hadSession = this.sessionId !== undefined;
     const sid = res.header('mcp-session-id');
     if (sid) this.sessionId = sid;
     if (res.status === 202 || res.status === 204) {
-      this.controllers.delete(controller);
+      finish();
       res.discard();
       if ('method' in message && message.method === 'notifications/initialized') this.openGetStream();
       return;
     }
     if (res.status < 200 || res.status > 299) {
-      this.controllers.delete(controller);
-      const text = await res.text().catch(() => '');
-      throw httpError(res.status, text, hadSession);
+      finish();
+      throw await failedAnswer(res, this.opts.url, hadSession);
     }
-    const type = res.header('content-type') ?? '';
-    if (type.includes('text/event-stream')) {
+    const type = res.header('content-type');
+    if (isEventStream(type)) {
       // The answer comes as events; send() returns once the stream is open, as the SDK's does.
-      void this.consumeStream(res, waiting, controller);
+      void this.consumeStream(res, waiting, finish);
       return;
     }
-    try {
-      const text = await res.text();
-      if (text.trim() !== '') {
-        const value = JSON.parse(text) as unknown;
-        if (Array.isArray(value)) for (const item of value) this.deliver(item, waiting);
-        else this.deliver(value, waiting, text);
-      }
-    } catch (err) {
-      this.controllers.delete(controller);
-      if (waiting.size === 0) return;
-      throw new UpstreamError(`the gate sent an answer that is not JSON (${(err as Error).message})`, -32000, undefined, 'http', res.status);
+    if (!isJsonType(type)) {
+      finish();
+      res.discard();
+      const err = wrongMediaType(type, res.status);
+      if (waiting.size === 0) return this.opts.onDebug?.('ignored an answer to a notification', { error: err.message });
+      throw err;
     }
-    this.controllers.delete(controller);
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (err) {
+      finish();
+      if (waiting.size === 0) return;
+      // The gate had the request and began to answer: it may have acted on it.
+      throw stopped() ?? new UpstreamError(`the connection broke before the gate's answer ended (${(err as Error).message})`, -32000, undefined, 'interrupted');
+    }
+    finish();
+    if (text.trim() !== '') {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (err) {
+        if (waiting.size === 0) return;
+        throw new UpstreamError(`the gate sent an answer that is not JSON (${(err as Error).message})`, -32000, undefined, 'http', res.status);
+      }
+      if (Array.isArray(value)) for (const item of value) this.deliver(item, waiting);
+      else this.deliver(value, waiting, text);
+    }
     this.failUnanswered(waiting, 'the gate answered without a response to the request');
   }
 
-  private deliver(value: unknown, waiting: Set<string>, text?: string): void {
+  /**
+   * Stops waiting for the request `id` (the relay gave up on it, or the client cancelled it): its
+   * HTTP exchange is aborted, so a gate that hangs does not keep a socket per abandoned call.
+   */
+  abandon(id: JsonRpcId): void {
+    const key = JSON.stringify(id);
+    const exchange = this.exchanges.get(key);
+    if (!exchange) return;
+    this.exchanges.delete(key);
+    exchange.waiting.delete(key);
+    if (exchange.waiting.size === 0) exchange.controller.abort();
+  }
+
+  /** Hands one message to the composition; false when it is not JSON-RPC (dropped). */
+  private deliver(value: unknown, waiting: Set<string>, text?: string): boolean {
     const c = classify(value);
     if (!c.ok) {
       this.opts.onDebug?.('dropped an invalid message from the gate', { error: c.error.error.message });
-      return;
+      return false;
     }
     if (text !== undefined) rememberText(c.message, text);
     if (isResponse(c.message) && c.message.id !== undefined) waiting.delete(JSON.stringify(c.message.id));
     this.onmessage?.(c.message);
+    return true;
   }
 
   private failUnanswered(waiting: Set<string>, why: string): void {
@@ -131,26 +169,29 @@ export class StreamableHttpClient implements UpstreamTransport {
     waiting.clear();
   }
 
-  private async consumeStream(res: HttpResponse, waiting: Set<string>, controller: AbortController): Promise<void> {
+  private async consumeStream(res: HttpResponse, waiting: Set<string>, finish: () => void): Promise<void> {
     let broke = false;
+    let dropped = 0;
     try {
       await readSse(res.chunks(), (e) => {
         if (e.event !== undefined && e.event !== 'message') return;
         if (e.data.trim() === '') return; // priming events carry only an id
         try {
           const value = JSON.parse(e.data) as unknown;
-          if (Array.isArray(value)) for (const item of value) this.deliver(item, waiting);
-          else this.deliver(value, waiting, e.data);
+          if (Array.isArray(value)) for (const item of value) dropped += this.deliver(item, waiting) ? 0 : 1;
+          else dropped += this.deliver(value, waiting, e.data) ? 0 : 1;
         } catch (err) {
+          dropped++;
           this.opts.onDebug?.('dropped an event that is not JSON', { error: (err as Error).message });
         }
       });
     } catch {
       broke = true;
     } finally {
-      this.controllers.delete(controller);
+      finish();
     }
-    if (waiting.size > 0) this.failUnanswered(waiting, this.closed ? 'the bridge is shutting down' : broke ? 'the connection to the gate broke before it answered' : 'the gate ended the response stream before answering');
+    const garbage = dropped > 0 ? ` (it sent ${dropped} event${dropped === 1 ? '' : 's'} that ${dropped === 1 ? 'is' : 'are'} not JSON-RPC)` : '';
+    if (waiting.size > 0) this.failUnanswered(waiting, this.closed ? 'the bridge is shutting down' : broke ? `the connection to the gate broke before it answered${garbage}` : `the gate ended the response stream before answering${garbage}`);
   }
 
   /** The GET stream for requests and notifications the server sends on its own (sampling, list_changed…). */
@@ -175,13 +216,16 @@ export class StreamableHttpClient implements UpstreamTransport {
           break;
         }
         if (res.status < 200 || res.status > 299) {
-          const text = await res.text().catch(() => '');
-          const err = httpError(res.status, text, true);
+          const err = await failedAnswer(res, this.opts.url, true);
           if (err.kind === 'session-lost') {
             this.onsessionlost?.(err);
             break;
           }
-          this.opts.onDebug?.('the GET stream was refused', { status: res.status });
+          this.opts.onDebug?.('the GET stream was refused', { status: res.status, error: err.message });
+        } else if (!isEventStream(res.header('content-type'))) {
+          // Not a stream (a web page, say): try again later, with the same backoff as a refusal.
+          res.discard();
+          this.opts.onDebug?.('the GET stream was answered with something else', { error: wrongMediaType(res.header('content-type'), res.status, 'text/event-stream').message });
         } else {
           delay = 250;
           await readSse(res.chunks(), (e) => {

@@ -24,6 +24,7 @@ export function parseBridgeArgs(args: string[]): BridgeFlags | null {
         'log-file': { type: 'string' },
         'log-level': { type: 'string' },
         'api-key': { type: 'string' },
+        'request-timeout': { type: 'string' },
       },
     }));
   } catch {
@@ -31,6 +32,8 @@ export function parseBridgeArgs(args: string[]): BridgeFlags | null {
   }
   if (values.transport !== undefined && !TRANSPORTS.includes(values.transport)) return null;
   if (values['log-level'] !== undefined && !LEVELS.includes(values['log-level'])) return null;
+  const requestTimeout = values['request-timeout'] === undefined ? undefined : parseSeconds(values['request-timeout']);
+  if (requestTimeout === null) return null;
   const flags: BridgeFlags = { transport: (values.transport ?? 'auto') as BridgeFlags['transport'], logLevel: (values['log-level'] ?? 'info') as BridgeFlags['logLevel'] };
   if (values.gate !== undefined) flags.gate = values.gate;
   if (values['cloud-url'] !== undefined) flags.cloudUrl = values['cloud-url'];
@@ -39,5 +42,12 @@ export function parseBridgeArgs(args: string[]): BridgeFlags | null {
   if (values['allow-http']) flags.allowHttp = true;
   if (values['log-file'] !== undefined) flags.logFile = values['log-file'];
   if (values['api-key'] !== undefined) flags.apiKey = values['api-key'];
+  if (requestTimeout !== undefined) flags.requestTimeout = requestTimeout;
   return flags;
+}
+
+/** A number of seconds, 0 or more (fractions allowed); null when it is not one. */
+export function parseSeconds(text: string): number | null {
+  if (!/^\d+(\.\d+)?$/.test(text.trim())) return null;
+  return Number(text);
 }

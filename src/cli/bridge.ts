@@ -17,6 +17,8 @@ export interface BridgeFlags {
   logFile?: string;
   logLevel?: LogLevel;
   apiKey?: string;
+  /** --request-timeout, in seconds (0: no bound). */
+  requestTimeout?: number;
 }
 
 /**

@@ -1,9 +1,16 @@
 // The `sentrail` program (commander): parses flags into an options object and calls one function
 // per command. Commands are imported lazily so each invocation loads only what it runs.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseSeconds } from './bridge-args.ts';
 import { VERSION } from './version.ts';
 
 type Action = () => Promise<number>;
+
+function secondsOption(value: string): number {
+  const seconds = parseSeconds(value);
+  if (seconds === null) throw new InvalidArgumentError('a number of seconds, 0 or more');
+  return seconds;
+}
 
 export function buildProgram(run: (action: Action) => void): Command {
   const program = new Command('sentrail')
@@ -103,6 +110,7 @@ export function buildProgram(run: (action: Action) => void): Command {
     .option('--log-file <path>', 'where to write the log (default: in the OS state folder)')
     .addOption(new Option('--log-level <level>', 'log detail').choices(['error', 'warn', 'info', 'debug']).default('info'))
     .option('--api-key <key>', 'an agk_ API key (visible to other processes: prefer SENTRAIL_API_KEY)')
+    .option('--request-timeout <seconds>', 'answer a request the gate has said nothing about for this long, and cancel it there (0: no bound)', secondsOption, 300)
     .exitOverride()
     .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./bridge.ts')).runBridge(o as never)));
 

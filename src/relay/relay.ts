@@ -15,16 +15,20 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse,
 } from './jsonrpc.ts';
+import { Deadlines } from './deadlines.ts';
 import type { Transport } from './transport.ts';
 
 /** An upstream can also fail a request it accepted (its stream ended before the answer). */
 export interface UpstreamTransport extends Transport {
   onrequestfailed?: (id: JsonRpcId, error: Error) => void;
+  /** The relay no longer waits for `id` (timed out, or cancelled by the client): free what carries it. */
+  abandon?(id: JsonRpcId): void;
 }
 
 /**
  * Why a request got no answer from the upstream. `unreachable`: it was not sent. `interrupted`:
- * it was sent and the connection ended before the answer (it may have run).
+ * it was sent and the connection ended before the answer (it may have run). `timeout`: it was
+ * sent and the upstream said nothing within the time allowed (it may have run, or still run).
  */
 export class UpstreamError extends Error {
   constructor(
@@ -32,7 +36,7 @@ export class UpstreamError extends Error {
     readonly code: number = ErrorCode.ConnectionClosed,
     readonly data?: unknown,
     /** What went wrong, for interceptors that turn failures into friendly results. */
-    readonly kind: 'unreachable' | 'interrupted' | 'session-lost' | 'unauthorized' | 'login-needed' | 'auth-unavailable' | 'no-upstream' | 'http' | 'closed' = 'http',
+    readonly kind: 'unreachable' | 'interrupted' | 'timeout' | 'session-lost' | 'unauthorized' | 'login-needed' | 'auth-unavailable' | 'no-upstream' | 'http' | 'closed' = 'http',
     /** The HTTP status behind it, when there was one. */
     readonly status?: number,
   ) {
@@ -69,17 +73,34 @@ export interface RelayOptions {
   log?: RelayLogger;
   /** Responses to ids the relay did not forward (the composition's own requests upstream). */
   onInternalResponse?: (res: JsonRpcResponse) => boolean;
+  /**
+   * How long a forwarded request may go without a word from the upstream (Deadlines); then the
+   * client gets an answer (a `timeout` failure) and the upstream `notifications/cancelled`.
+   * Null or 0: no bound (the client's own timeout and cancel apply).
+   */
+  requestTimeoutMs?: (req: JsonRpcRequest) => number | null;
+  /**
+   * A request the client cancels is forgotten: never answered (MCP: the client ignores an answer
+   * anyway), its deadline cleared, its upstream exchange abandoned. Off by default: a relay whose
+   * client transport needs an answer to close a stream (the gate's HTTP side) keeps waiting.
+   */
+  forgetCancelled?: boolean;
 }
 
 interface Pending {
   request: JsonRpcRequest;
   forwarded: boolean;
+  /** Its `_meta.progressToken`, keyed as the upstream's progress notifications name it. */
+  progressKey?: string;
 }
 
 export class Relay {
   private readonly pending = new Map<string, Pending>();
   private readonly interceptors: Interceptor[];
   private readonly log: RelayLogger | undefined;
+  private readonly deadlines = new Deadlines((key, ms) => this.expire(key, ms));
+  /** Progress tokens of forwarded requests → their pending keys. */
+  private readonly progress = new Map<string, string>();
 
   constructor(private readonly opts: RelayOptions) {
     this.interceptors = opts.interceptors ?? [];
@@ -98,11 +119,28 @@ export class Relay {
     for (const i of this.interceptors) i.arrived?.(message);
     if (isRequest(message)) return this.clientRequest(message);
     if (isNotification(message)) {
+      const cancelled = message.method === 'notifications/cancelled' ? this.cancelled(message) : undefined;
+      if (cancelled === 'not-sent') return; // it never left: nothing upstream to tell
       for (const i of this.interceptors) if (i.notification?.(message)) return;
-      return this.forward(message);
+      const telling = this.forward(message);
+      if (cancelled) this.opts.upstream.abandon?.(cancelled.request.id);
+      return telling;
     }
     // A response to a request the upstream sent (sampling, elicitation, roots/list, ping).
+    if (isResponse(message) && message.id !== undefined) this.deadlines.resume(idKey(message.id));
     return this.forward(message);
+  }
+
+  /** The client cancelled a request: with forgetCancelled, it is dropped here. */
+  private cancelled(n: JsonRpcNotification): Pending | 'not-sent' | undefined {
+    if (!this.opts.forgetCancelled) return undefined;
+    const id = (n.params as { requestId?: unknown } | undefined)?.requestId;
+    if (typeof id !== 'string' && typeof id !== 'number') return undefined;
+    const entry = this.pending.get(idKey(id));
+    if (!entry) return undefined;
+    this.forget(idKey(id));
+    this.log?.debug('the client cancelled a request', { id, method: entry.request.method, forwarded: entry.forwarded });
+    return entry.forwarded ? entry : 'not-sent';
   }
 
   private async clientRequest(req: JsonRpcRequest): Promise<void> {
@@ -122,8 +160,9 @@ export class Relay {
       this.log?.warn('an interceptor failed; answering with an internal error', { method: req.method, error: (err as Error).message });
       return this.answer(req.id, errorResponse(req.id, ErrorCode.InternalError, `Internal error in sentrail: ${(err as Error).message}`));
     }
-    if (!this.pending.has(key)) return; // failed meanwhile (e.g. shutdown)
+    if (this.pending.get(key) !== entry) return; // failed or cancelled meanwhile
     entry.forwarded = true;
+    this.watch(key, entry);
     try {
       await this.opts.upstream.send(req);
     } catch (err) {
@@ -141,6 +180,7 @@ export class Relay {
 
   async fromUpstream(message: JsonRpcMessage): Promise<void> {
     if (!isResponse(message)) {
+      this.noteUpstream(message);
       // Requests and notifications from the server pass to the client unchanged.
       await this.toClient(message);
       return;
@@ -163,9 +203,55 @@ export class Relay {
 
   /** Answers one pending request, once; later answers for the same id are dropped. */
   answer(id: JsonRpcId, res: JsonRpcResponse): void {
-    const key = idKey(id);
-    if (!this.pending.delete(key)) return;
+    if (!this.forget(idKey(id))) return;
     void this.toClient(res.id === id ? res : { ...res, id });
+  }
+
+  /** Removes a pending request and what watches it; false when it was not pending. */
+  private forget(key: string): boolean {
+    const entry = this.pending.get(key);
+    if (!entry) return false;
+    this.pending.delete(key);
+    this.deadlines.clear(key);
+    if (entry.progressKey !== undefined && this.progress.get(entry.progressKey) === key) this.progress.delete(entry.progressKey);
+    return true;
+  }
+
+  /** A forwarded request gets its deadline, and its progress token is noted (progress restarts it). */
+  private watch(key: string, entry: Pending): void {
+    const ms = this.opts.requestTimeoutMs?.(entry.request);
+    if (!ms) return;
+    const token = (entry.request.params as { _meta?: { progressToken?: unknown } } | undefined)?._meta?.progressToken;
+    if (typeof token === 'string' || typeof token === 'number') {
+      entry.progressKey = JSON.stringify(token);
+      this.progress.set(entry.progressKey, key);
+    }
+    this.deadlines.arm(key, ms);
+  }
+
+  /** What the upstream's own messages say about the requests in flight. */
+  private noteUpstream(message: JsonRpcMessage): void {
+    if (isRequest(message)) return this.deadlines.pause(idKey(message.id));
+    if (!isNotification(message)) return;
+    const params = message.params as { progressToken?: unknown; requestId?: unknown } | undefined;
+    if (message.method === 'notifications/progress') {
+      const key = this.progress.get(JSON.stringify(params?.progressToken));
+      if (key !== undefined) this.deadlines.touch(key);
+    } else if (message.method === 'notifications/cancelled' && (typeof params?.requestId === 'string' || typeof params?.requestId === 'number')) {
+      this.deadlines.resume(idKey(params.requestId)); // the upstream withdrew its own request
+    }
+  }
+
+  /** A forwarded request ran out of time: the client is answered, the upstream told to stop. */
+  private expire(key: string, ms: number): void {
+    const entry = this.pending.get(key);
+    if (!entry) return;
+    const id = entry.request.id;
+    const after = ms >= 1000 ? `${Number((ms / 1000).toFixed(1))} s` : `${ms} ms`;
+    this.log?.warn('the upstream did not answer in time; answering the client and cancelling the request upstream', { method: entry.request.method, id, after });
+    this.answer(id, this.failureResponse(entry.request, new UpstreamError(`no answer within ${after}`, ErrorCode.ConnectionClosed, undefined, 'timeout')));
+    void this.forward({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: `no answer within ${after}` } });
+    this.opts.upstream.abandon?.(id);
   }
 
   /** A client that went away must not take the process with it: a failed send is logged. */
@@ -205,6 +291,7 @@ export class Relay {
   /** Answers everything still waiting, forwarded or not (shutdown). */
   failAll(error: UpstreamError): void {
     for (const entry of [...this.pending.values()]) this.answer(entry.request.id, this.failureResponse(entry.request, error));
+    this.deadlines.clearAll();
   }
 }
 

@@ -184,3 +184,86 @@ describe('Relay', () => {
     assert.deepEqual(client.sent, [{ jsonrpc: '2.0', id: 'a', result: { converted: -32001 } }]);
   });
 });
+
+describe('Relay: request deadlines and cancellation', () => {
+  const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  function timed(ms: number, extra: Partial<ConstructorParameters<typeof Relay>[0]> = {}) {
+    const client = new MemoryTransport();
+    const upstream = new MemoryTransport() as MemoryTransport & { abandoned: unknown[]; abandon(id: unknown): void };
+    upstream.abandoned = [];
+    upstream.abandon = (id) => upstream.abandoned.push(id);
+    const relay = new Relay({ client: client as Transport, upstream, requestTimeoutMs: () => ms, forgetCancelled: true, ...extra });
+    return { client, upstream, relay };
+  }
+  const cancels = (m: MemoryTransport) => m.sent.filter((x) => 'method' in x && x.method === 'notifications/cancelled');
+
+  it('a request the upstream sits on is answered as a timeout, cancelled upstream, and abandoned', async () => {
+    const { client, upstream, relay } = timed(40);
+    await relay.fromClient({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'x' } });
+    await sleepMs(80);
+    assert.equal(client.sent.length, 1);
+    assert.match((client.sent[0] as { error: { message: string } }).error.message, /no answer within 40 ms/);
+    assert.deepEqual(cancels(upstream).map((c) => (c as unknown as { params: { requestId: unknown } }).params.requestId), [9]);
+    assert.deepEqual(upstream.abandoned, [9]);
+    upstream.deliver({ jsonrpc: '2.0', id: 9, result: {} }); // too late: dropped
+    await tick();
+    assert.equal(client.sent.length, 1);
+    assert.equal(relay.inFlight, 0);
+  });
+  it('an answer in time clears the deadline; null or 0 means no bound', async () => {
+    const { client, upstream, relay } = timed(40);
+    await relay.fromClient({ jsonrpc: '2.0', id: 1, method: 'ping' });
+    upstream.deliver({ jsonrpc: '2.0', id: 1, result: {} });
+    await sleepMs(80);
+    assert.deepEqual(client.sent, [{ jsonrpc: '2.0', id: 1, result: {} }]);
+    assert.deepEqual(cancels(upstream), []);
+    const unbounded = timed(0);
+    await unbounded.relay.fromClient({ jsonrpc: '2.0', id: 2, method: 'tools/call' });
+    await sleepMs(60);
+    assert.deepEqual(unbounded.client.sent, []);
+  });
+  it('progress for the request restarts its deadline', async () => {
+    const { client, upstream, relay } = timed(60);
+    await relay.fromClient({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x', _meta: { progressToken: 'p1' } } });
+    for (let i = 0; i < 4; i++) {
+      await sleepMs(35);
+      upstream.deliver({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 'p1', progress: i } });
+    }
+    await tick();
+    assert.equal(client.sent.filter((m) => 'id' in m).length, 0, 'timed out although progress kept coming');
+    await sleepMs(100);
+    assert.ok(client.sent.some((m) => 'error' in m && (m as { id: unknown }).id === 1), 'no timeout once progress stopped');
+  });
+  it('while the client owes the upstream an answer (elicitation), deadlines hold; they restart once it answers', async () => {
+    const { client, upstream, relay } = timed(40);
+    await relay.fromClient({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x' } });
+    upstream.deliver({ jsonrpc: '2.0', id: 'e1', method: 'elicitation/create', params: {} });
+    await sleepMs(100);
+    assert.equal(client.sent.filter((m) => 'error' in m).length, 0, 'timed out while a person was answering');
+    await relay.fromClient({ jsonrpc: '2.0', id: 'e1', result: { action: 'accept' } });
+    await sleepMs(80);
+    assert.equal(client.sent.filter((m) => 'error' in m).length, 1);
+  });
+  it('forgetCancelled: a cancelled request is never answered, its deadline is cleared, the cancel goes upstream and the exchange is abandoned', async () => {
+    const { client, upstream, relay } = timed(40);
+    await relay.fromClient({ jsonrpc: '2.0', id: 'c', method: 'tools/call', params: { name: 'x' } });
+    await relay.fromClient({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'c', reason: 'Esc' } });
+    await sleepMs(80);
+    assert.deepEqual(client.sent, []);
+    assert.equal(cancels(upstream).length, 1);
+    assert.deepEqual(upstream.abandoned, ['c']);
+    upstream.deliver({ jsonrpc: '2.0', id: 'c', result: {} });
+    await tick();
+    assert.deepEqual(client.sent, []);
+    assert.equal(relay.inFlight, 0);
+  });
+  it('without forgetCancelled (the gate), a cancel is relayed and the request stays pending', async () => {
+    const { client, upstream, relay } = setup();
+    await relay.fromClient({ jsonrpc: '2.0', id: 'c', method: 'tools/call' });
+    await relay.fromClient({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'c' } });
+    assert.equal(relay.inFlight, 1);
+    upstream.deliver({ jsonrpc: '2.0', id: 'c', result: {} });
+    await tick();
+    assert.equal(client.sent.length, 1);
+  });
+});

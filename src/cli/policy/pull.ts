@@ -33,7 +33,7 @@ export async function runPolicyPull(given: PullOptions): Promise<number> {
   try {
     outcome = await pullOrgPolicy({ gate: opts.gate, endpoint, http: await createHttpClient(), headers: { authorization: `Bearer ${credential.token}` }, etag: cached?.meta.etag ?? null });
   } catch (err) {
-    throw new CliError('gate-unreachable', `cannot reach ${endpoint}: ${(err as Error).message}`);
+    throw new CliError('gate-unreachable', `could not pull from ${endpoint}: ${(err as Error).message}`);
   }
   const report = (line: string, data: Record<string, unknown>, code: number) => {
     if (opts.json) process.stdout.write(JSON.stringify({ gate: opts.gate, endpoint, ...data }, null, 2) + '\n');
@@ -49,7 +49,9 @@ export async function runPolicyPull(given: PullOptions): Promise<number> {
       return report(`sentrail: ${endpoint} does not exist (404): this gate does not hand out its org policy; the bridge leaves every decision to it`, { status: 'no-endpoint' }, ExitCode.FAILURE);
     case 'invalid':
       return report(`sentrail: ${outcome.message}`, { status: 'invalid', message: outcome.message }, ExitCode.FAILURE);
+    case 'not-policy':
+      return report(`sentrail: ${outcome.message}; nothing was cached (check --gate / --cloud-url)`, { status: 'not-policy', message: outcome.message }, ExitCode.FAILURE);
     case 'refused':
-      return report(`sentrail: the gate refused the pull (HTTP ${outcome.status})${outcome.status === 401 ? '; check your credential' : ''}`, { status: 'refused', httpStatus: outcome.status }, outcome.status === 401 ? ExitCode.NOT_LOGGED_IN : ExitCode.FAILURE);
+      return report(`sentrail: ${outcome.message}${outcome.status === 401 ? '; check your credential' : ''}`, { status: 'refused', httpStatus: outcome.status, message: outcome.message }, outcome.status === 401 ? ExitCode.NOT_LOGGED_IN : ExitCode.FAILURE);
   }
 }
