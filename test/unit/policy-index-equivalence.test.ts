@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import { compilePolicySet, type CompiledPolicySet } from '../../src/policy/compile.ts';
 import { decide, decideLocally, isHiddenFromListing } from '../../src/policy/decide.ts';
 import { loadPolicyText } from '../../src/policy/load.ts';
-import { resolvePointer, testMatcher, type CompiledMatcher } from '../../src/policy/matchers.ts';
+import { resolvePointer, testMatcher } from '../../src/policy/matchers.ts';
+import { toCompiled } from '../helpers/reference-matcher.ts';
 import { inferMcpRisk, inferMcpRiskByDocs } from '../../src/policy/risk.ts';
 import type { Matcher, Policy, PolicyRequest, RiskLevel, Tool } from '../../src/policy/types.ts';
 import { createRng, generateBenchCase, type Rng } from '../../bench/policy-generator.ts';
@@ -16,14 +17,6 @@ function patternMatches(pattern: string, value: string): boolean {
   if (pattern === '*') return true;
   if (pattern.endsWith('*')) return value.startsWith(pattern.slice(0, -1));
   return value === pattern;
-}
-
-function toCompiled(m: Matcher): CompiledMatcher {
-  if ('equals' in m) return { kind: 'equals', value: m.equals };
-  if ('oneOf' in m) return { kind: 'oneOf', values: m.oneOf };
-  if ('prefix' in m) return { kind: 'prefix', prefix: m.prefix };
-  if ('exists' in m) return { kind: 'exists', exists: m.exists };
-  return { kind: 'regex', regex: new RegExp(`^(?:${m.regex})$`, 'u'), source: m.regex };
 }
 
 type Tri = 'yes' | 'no' | 'unknown';

@@ -9,7 +9,8 @@ import { compilePolicySet, type CompiledPolicySet } from '../../src/policy/compi
 import { decideLocally, isHiddenFromListing } from '../../src/policy/decide.ts';
 import { formatDiagnostic } from '../../src/policy/diagnostics.ts';
 import { loadPolicyText } from '../../src/policy/load.ts';
-import { resolvePointer, testMatcher, type CompiledMatcher } from '../../src/policy/matchers.ts';
+import { resolvePointer, testMatcher } from '../../src/policy/matchers.ts';
+import { toCompiled } from '../helpers/reference-matcher.ts';
 import { inferMcpRisk, inferMcpRiskByDocs } from '../../src/policy/risk.ts';
 import type { Matcher, Policy, PolicyDocument, PolicyRequest, RiskLevel } from '../../src/policy/types.ts';
 
@@ -105,14 +106,6 @@ for (const blockedAgents of ['only-these', 'all-but-these'] as const)
 function globMatches(p: string, v: string): boolean {
   if (p === '*') return true;
   return p.endsWith('*') ? v.startsWith(p.slice(0, -1)) : v === p;
-}
-
-function toCompiled(m: Matcher): CompiledMatcher {
-  if ('equals' in m) return { kind: 'equals', value: m.equals };
-  if ('oneOf' in m) return { kind: 'oneOf', values: m.oneOf };
-  if ('prefix' in m) return { kind: 'prefix', prefix: m.prefix };
-  if ('exists' in m) return { kind: 'exists', exists: m.exists };
-  return { kind: 'regex', regex: new RegExp(`^(?:${m.regex})$`, 'u'), source: m.regex };
 }
 
 /** Whatever the gate does with fields no page gives semantics for (MCP calls carry no resource type). */
