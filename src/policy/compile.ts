@@ -2,6 +2,7 @@
 // match: grouped by tool, exact actions in a hash map, prefix patterns in a character trie, and
 // any-action policies split by the agents they are restricted to. Every list keeps the evaluation
 // order (policy.md step 1), so the first match in a list is that list's answer.
+import { NO_RISK } from './lookup.ts';
 import { parsePointer, type CompiledArgumentCondition, type CompiledMatcher } from './matchers.ts';
 import { parsePattern, type Pattern } from './pattern.ts';
 import { compileAnchoredRegex } from './regex-safety.ts';
@@ -42,7 +43,7 @@ export interface CompiledPolicy {
   tiedNonBlocks: CompiledPolicy[] | null;
 }
 
-interface TrieNode {
+export interface TrieNode {
   children: Map<number, TrieNode> | null;
   policies: CompiledPolicy[] | null;
 }
@@ -59,8 +60,7 @@ export interface ArgumentIndex {
   hasPrefixes: boolean;
 }
 
-/** Request risk as a list index: 0..3 for low..critical, 4 for "no risk level". */
-export const NO_RISK = 4;
+export { NO_RISK };
 
 export interface ToolIndex {
   exact: Map<string, CompiledPolicy[]>;
@@ -335,32 +335,4 @@ function addToIndex(index: ToolIndex, cp: CompiledPolicy): void {
   for (let risk = 0; risk < 4; risk++) if (!cp.hasRiskFilter || (cp.riskMask & (1 << risk)) !== 0) index.anyActionByRisk[risk]!.push(cp);
   if (!cp.hasRiskFilter) index.anyActionByRisk[NO_RISK]!.push(cp);
   index.anyActionAll.push(cp);
-}
-
-/** Walks a prefix trie along `value`, adding every list on the way. */
-export function collectPrefixLists(root: TrieNode, value: string, out: CompiledPolicy[][]): void {
-  let node: TrieNode | undefined = root;
-  if (node.policies) out.push(node.policies);
-  for (let i = 0; i < value.length && node.children; i++) {
-    node = node.children.get(value.charCodeAt(i));
-    if (!node) return;
-    if (node.policies) out.push(node.policies);
-  }
-}
-
-const PATTERN_MEMO_LIMIT = 4096;
-
-/** The exact and prefix lists that can hold a match for `action`, each in evaluation order. */
-export function patternListsFor(index: ToolIndex, action: string): CompiledPolicy[][] {
-  let lists = index.patternLists.get(action);
-  if (lists === undefined) {
-    lists = [];
-    const exact = index.exact.get(action);
-    if (exact) lists.push(exact);
-    collectPrefixLists(index.prefixes, action, lists);
-    // Bounded: tool names repeat, but a hostile caller must not grow it without end.
-    if (index.patternLists.size >= PATTERN_MEMO_LIMIT) index.patternLists.clear();
-    index.patternLists.set(action, lists);
-  }
-  return lists;
 }

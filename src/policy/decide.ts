@@ -1,6 +1,7 @@
 // Decisions: pure functions of (compiled policy set, request). policy.md, "The request and the
 // decision", "What the bridge may decide alone" and "Listing".
-import { NO_RISK, patternListsFor, type ArgumentIndex, type CompiledPolicy, type CompiledPolicySet } from './compile.ts';
+import type { ArgumentIndex, CompiledPolicy, CompiledPolicySet } from './compile.ts';
+import { NO_RISK, patternListsFor } from './lookup.ts';
 import { describeMatcher, MISSING, resolvePointer, testMatcher } from './matchers.ts';
 import { describePattern, matchesPattern } from './pattern.ts';
 import { AMBIGUITY_TEXT, type Ambiguity } from './readings.ts';
