@@ -5,6 +5,7 @@
 //   /mcp-gate/policy         GET: the org policy document (ETag, Cache-Control, 304)
 //   /mcp-gate/status/{id}    GET: an approval request's status
 //   /mcp-gate/whoami         GET: the credential's subject and scopes
+//   /evaluate-action         POST: one decision with the org policy (Sentrail's API reference)
 //   /.well-known/oauth-protected-resource[/mcp-gate]   GET, no auth: RFC 9728 metadata (--issuer only)
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { ApprovalStore } from './approvals.ts';
@@ -12,6 +13,7 @@ import { UNAUTHORIZED_BODY, type Verifier } from './auth.ts';
 import { PROTECTED_RESOURCE_PATH, PROTECTED_RESOURCE_ROOT_PATH, REQUIRED_SCOPE, type ProtectedResource } from './protected-resource.ts';
 import type { HostedEndpoint } from './hosted-handler.ts';
 import { sendJson } from './http.ts';
+import { EVALUATE_ACTION_PATH, serveEvaluateAction } from './evaluate-action-route.ts';
 import { GATE_MCP_PATH, wantsLegacyStream, type LegacySseSessions } from './legacy-sse.ts';
 import { serveApprovalStatus, servePolicy, serveWhoami } from './metadata-routes.ts';
 import type { PolicySource } from './policy-source.ts';
@@ -57,7 +59,7 @@ async function route(req: IncomingMessage, res: ServerResponse, r: GateRoutes): 
     if (req.method !== 'GET') return sendJson(res, 405, { ok: false, error: 'Method not allowed' }, { Allow: 'GET' });
     return sendJson(res, 200, r.protectedResource.metadata(), { 'Cache-Control': 'max-age=3600' });
   }
-  if (!path.startsWith('/mcp-gate/')) return sendJson(res, 404, { ok: false, error: 'Not found' });
+  if (!path.startsWith('/mcp-gate/') && path !== EVALUATE_ACTION_PATH) return sendJson(res, 404, { ok: false, error: 'Not found' });
 
   const verdict = await r.verify(req.headers.authorization);
   if (!verdict.ok) {
@@ -83,6 +85,7 @@ async function route(req: IncomingMessage, res: ServerResponse, r: GateRoutes): 
     if (wantsLegacyStream(req)) return r.legacy!.openStream(req, res);
     return r.streamable!.handle(req, res);
   }
+  if (path === EVALUATE_ACTION_PATH) return serveEvaluateAction(req, res, r.policy, r.log);
   if (req.method !== 'GET') return sendJson(res, 405, { ok: false, error: 'Method not allowed' }, { Allow: 'GET' });
   if (path === '/mcp-gate/policy') return servePolicy(req, res, r.policy, r.policyMaxAgeSeconds);
   if (path === '/mcp-gate/whoami') return serveWhoami(res, principal);

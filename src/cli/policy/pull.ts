@@ -1,14 +1,10 @@
 // `sentrail policy pull`: fetch the gate's org policy into the per-gate cache by hand (the bridge
 // does it at start and per max-age); the other policy commands then use it.
-import { createGateCredentialSource } from '../../auth/credential-sources.ts';
-import { bridgeCredentials } from '../../bridge/credentials.ts';
-import { resolveGateAddress } from '../../bridge/gate-address.ts';
-import { createHttpClient } from '../../bridge/http-client.ts';
 import { pullOrgPolicy } from '../../bridge/org-policy-pull.ts';
-import { readCliConfig } from '../../config/cli-config.ts';
 import { readCachedPolicy } from '../../config/policy-cache.ts';
 import { CliError } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { openGateAccess } from './gate-access.ts';
 
 export interface PullOptions {
   gate?: string;
@@ -19,19 +15,13 @@ export interface PullOptions {
 }
 
 export async function runPolicyPull(given: PullOptions): Promise<number> {
-  // Like the bridge: --gate, else the default gate `sentrail login` remembered; the same credentials.
-  const opts = { ...given, gate: given.gate ?? (await readCliConfig()).config.defaultGate ?? undefined };
-  if (!opts.gate) throw new CliError('usage', 'which gate? pass --gate <gate URL>, or log in once (sentrail login remembers the gate)', { exitCode: ExitCode.INVALID_INPUT, hint: 'e.g. sentrail policy pull --gate https://<ref>.supabase.co/functions/v1/mcp-gate/sse' });
-  const address = resolveGateAddress(opts.gate, { cloudUrl: opts.cloudUrl, allowHttp: opts.allowHttp });
-  if (!address.cloudBase) throw new CliError('no-policy-endpoint', `${opts.gate} has no /mcp-gate base to pull the org policy from`, { exitCode: ExitCode.INVALID_INPUT, hint: 'Pass --cloud-url.' });
-  const stored = createGateCredentialSource({ gate: opts.gate, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
-  const credential = await bridgeCredentials({ apiKey: opts.apiKey, ...(stored ? { store: stored.source } : {}) }).get();
-  if (!credential) throw new CliError('not-logged-in', `not logged in to ${opts.gate}`, { exitCode: ExitCode.NOT_LOGGED_IN, hint: 'Run sentrail login (or set SENTRAIL_API_KEY).' });
+  const access = await openGateAccess('policy pull', given);
+  const opts = { ...given, gate: access.gate };
   const cached = await readCachedPolicy(opts.gate);
-  const endpoint = `${address.cloudBase}/mcp-gate/policy`;
+  const endpoint = `${access.cloudBase}/mcp-gate/policy`;
   let outcome;
   try {
-    outcome = await pullOrgPolicy({ gate: opts.gate, endpoint, http: await createHttpClient(), headers: { authorization: `Bearer ${credential.token}` }, etag: cached?.meta.etag ?? null });
+    outcome = await pullOrgPolicy({ gate: opts.gate, endpoint, http: access.http, headers: access.headers, etag: cached?.meta.etag ?? null });
   } catch (err) {
     throw new CliError('gate-unreachable', `could not pull from ${endpoint}: ${(err as Error).message}`);
   }
