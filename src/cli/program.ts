@@ -43,6 +43,11 @@ export function buildProgram(run: (action: Action) => void): Command {
     .option('--coverage', 'report policies that no case was decided by')
     .option('--coverage-threshold <pct>', 'exit 3 when coverage is under this percentage (implies --coverage)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'junit']).default('text'))
+    .option('--remote', "also send every case to the gate's evaluate-action endpoint and report where it decides otherwise (writes an audit entry per case)")
+    .option('--yes', '--remote: send to a gate that is not on this machine (a live workspace)')
+    .option('--cloud-url <url>', '--remote: the base evaluate-action hangs off (default: the gate URL up to /mcp-gate)')
+    .option('--api-key <key>', '--remote: an agk_ API key (prefer SENTRAIL_API_KEY)')
+    .option('--allow-http', '--remote: allow plain http:// to a non-loopback gate')
     .exitOverride()
     .action((paths: string[], o: Record<string, string | boolean | undefined>) =>
       run(async () => (await import('./policy/test.ts')).runPolicyTest({ paths, ...o })),
