@@ -70,6 +70,17 @@ export function buildProgram(run: (action: Action) => void): Command {
       run(async () => (await import('./policy/explain.ts')).runPolicyExplain(o as never)),
     );
 
+  policy
+    .command('fmt')
+    .description('rewrite policy files in canonical form (key order, priority order, quoting), keeping comments')
+    .argument('[paths...]', 'policy files or folders (a folder: its *.yaml, *.yml, *.json files, test files excepted)')
+    .option('--check', 'write nothing; list the files that would change and exit 1 if any')
+    .option('--json', 'print a report as JSON')
+    .exitOverride()
+    .action((paths: string[], o: { check?: boolean; json?: boolean }) =>
+      run(async () => (await import('./policy/fmt.ts')).runPolicyFmt({ paths, ...o })),
+    );
+
   program
     .command('login')
     .description("log in to a gate as yourself (OAuth 2.1 in the browser, or --device), or with --with-api-key; keeps the credential in the OS keychain and makes the gate the default")
