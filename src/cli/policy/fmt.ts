@@ -1,8 +1,9 @@
 // `sentrail policy fmt <paths...> [--check] [--json]`: rewrites policy files in canonical form
 // (src/policy/format.ts), like `gofmt -w`; with --check it writes nothing and lists the files that
 // would change (`gofmt -l`, `prettier --check`), exit 1. A file that cannot be formatted is exit 2.
-import { chmod, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../../config/atomic-file.ts';
 import { formatDiagnostic, type Diagnostic } from '../../policy/diagnostics.ts';
 import { formatPolicyText } from '../../policy/format.ts';
 import { displayPath, listPolicyFiles } from '../../policy/load.ts';
@@ -45,18 +46,10 @@ async function policyFilesOf(paths: string[]): Promise<{ files: string[]; missin
   return { files, missing };
 }
 
-/** Temp file next to the target, then rename: a reader sees the old file or the new one, never half. */
+/** Atomically, keeping the file's permissions (the temp file is chmod-ed past the umask). */
 async function writeAtomic(file: string, text: string): Promise<void> {
   const { mode } = await stat(file);
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.fmt.tmp`);
-  try {
-    await writeFile(tmp, text, { mode });
-    await chmod(tmp, mode);
-    await rename(tmp, file);
-  } catch (err) {
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
+  await writeFileAtomic(file, text, { mode: mode & 0o7777 });
 }
 
 async function formatOne(file: string, check: boolean): Promise<FmtFileReport> {
