@@ -1,6 +1,6 @@
 // The CLI's settings file (paths.ts configFile(): ~/.config/sentrail/config.json on Linux): the
 // default gate `sentrail login` remembers, and where each gate's credential is kept. The bridge
-// reads it on its fast path, so this module imports nothing beyond node:fs and paths.ts.
+// reads it on its fast path, so this module imports nothing beyond node:fs, paths.ts and atomic-file.ts.
 // Never a secret in here: credentials live in the keychain (or the --insecure-storage files).
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
