@@ -151,6 +151,9 @@ export function buildProgram(run: (action: Action) => void): Command {
     .option('--cloud-url <url>', 'the base the policy endpoint hangs off (default: the gate URL up to /mcp-gate)')
     .option('--api-key <key>', 'an agk_ API key (prefer SENTRAIL_API_KEY)')
     .option('--allow-http', 'allow plain http:// to a non-loopback gate')
+    .option('--out <file|folder>', 'also write the org policy into the repository: FILE.yaml for one file, else a folder with one file per policy')
+    .option('--check', 'with --out: write nothing; exit 1 when the copy there differs from the gate (for CI)')
+    .option('--force', 'with --out: replace files that policy pull did not write')
     .option('--json', 'print the result as JSON')
     .exitOverride()
     .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./policy/pull.ts')).runPolicyPull(o as never)));
