@@ -1,8 +1,10 @@
 // `sentrail gate`: flags (and SENTRAIL_GATE_* variables) → a GateConfig, then the gate runs until
 // SIGINT/SIGTERM. Everything it prints goes to stderr: the ready line tests wait for, one line
-// per event, and the generated API key once (its only secret output).
+// per event, and the generated API and admin keys once each (its only secret output).
 import { isLoopbackHost } from '../bridge/gate-address.ts';
 import { createLogger, type LogLevel } from '../log/logger.ts';
+import { adminKeyFile, readAdminKeyFile, removeAdminKeyFile, writeAdminKeyFile } from '../config/gate-admin-key.ts';
+import { ADMIN_KEY_PATTERN, generateAdminKey } from '../gate/admin-auth.ts';
 import { API_KEY_PATTERN, generateApiKey } from '../gate/auth.ts';
 import { CommandLineError, splitCommandLine } from '../gate/command-line.ts';
 import { startGate, type RunningGate } from '../gate/gate.ts';
@@ -20,6 +22,9 @@ export interface GateCliOptions {
   port?: string;
   host?: string;
   apiKey?: string;
+  adminKey?: string;
+  approvalTtl?: string;
+  stateDir?: string;
   hosted?: boolean;
   issuer?: string;
 }
@@ -70,6 +75,25 @@ function apiKeyOf(flag: string | undefined, env: NodeJS.ProcessEnv): { key: stri
   return { key: given, generated: false };
 }
 
+function adminKeyOf(flag: string | undefined, env: NodeJS.ProcessEnv): { key: string; generated: boolean } {
+  const given = flag ?? env.SENTRAIL_ADMIN_KEY;
+  if (given === undefined || given === '') return { key: generateAdminKey(), generated: true };
+  if (!ADMIN_KEY_PATTERN.test(given)) {
+    throw usageError(`${flag !== undefined ? '--admin-key' : 'SENTRAIL_ADMIN_KEY'}: not a Sentrail admin key (expected sak_ followed by 40 letters and digits)`);
+  }
+  return { key: given, generated: false };
+}
+
+const DURATION_UNITS: Record<string, number> = { '': 1000, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `--approval-ttl`: a number of seconds, or with a unit: 90s, 10m, 24h, 7d. */
+export function durationMsOf(name: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)([smhd]?)$/.exec(text.trim());
+  const ms = m ? Number(m[1]) * DURATION_UNITS[m[2]!]! : NaN;
+  if (!(ms > 0) || !Number.isFinite(ms)) throw usageError(`${name} ${text}: expected a duration above 0, in seconds or with a unit (90s, 10m, 24h, 7d)`);
+  return ms;
+}
+
 function maxAgeOf(env: NodeJS.ProcessEnv): number {
   const text = env.SENTRAIL_GATE_POLICY_MAX_AGE;
   if (text === undefined || text === '') return DEFAULT_POLICY_MAX_AGE_SECONDS;
@@ -116,17 +140,20 @@ export async function runGate(opts: GateCliOptions, env: NodeJS.ProcessEnv = pro
   const port = portOf(opts.port);
   const host = opts.host ?? '127.0.0.1';
   const { key, generated } = apiKeyOf(opts.apiKey, env);
+  const admin = adminKeyOf(opts.adminKey, env);
+  const approvalTtlMs = opts.approvalTtl === undefined ? undefined : durationMsOf('--approval-ttl', opts.approvalTtl);
   const policyMaxAgeSeconds = maxAgeOf(env);
   const issuer = issuerOf(opts.issuer, env);
   const log = createLogger({ name: 'sentrail gate', file: null, level: logLevelOf(env) });
   log.redactor.add(key);
+  log.redactor.add(admin.key);
   if (!isLoopbackHost(host)) {
     log.warn(`listening on ${host}, not a loopback address, over plain HTTP: API keys and tool calls travel in the clear`);
   }
 
   let gate: RunningGate;
   try {
-    gate = await startGate({ policyPath: opts.policy, upstream, host, port, apiKey: key, hosted: Boolean(opts.hosted), ...(issuer ? { issuer } : {}), policyMaxAgeSeconds, log, version: VERSION, env });
+    gate = await startGate({ policyPath: opts.policy, upstream, host, port, apiKey: key, adminKey: admin.key, ...(approvalTtlMs !== undefined ? { approvalTtlMs } : {}), hosted: Boolean(opts.hosted), ...(issuer ? { issuer } : {}), policyMaxAgeSeconds, log, version: VERSION, env });
   } catch (err) {
     if (err instanceof PolicyLoadError) throw new CliError('invalid-policy', err.message, { exitCode: ExitCode.INVALID_INPUT, cause: err });
     const code = (err as NodeJS.ErrnoException).code;
@@ -137,12 +164,24 @@ export async function runGate(opts: GateCliOptions, env: NodeJS.ProcessEnv = pro
 
   // Written directly: the logger masks anything shaped like a key, and this line exists to show it.
   if (generated) process.stderr.write(`sentrail gate: API key for this run: ${key}\n`);
+  // A generated admin key is also left (0600) for `sentrail approvals` on this machine.
+  const keyFile = admin.generated ? adminKeyFile(new URL(gate.base).port, opts.stateDir) : null;
+  if (keyFile) {
+    try {
+      await writeAdminKeyFile(keyFile, { gate: gate.base, adminKey: admin.key, pid: process.pid, writtenAt: new Date().toISOString() });
+    } catch (err) {
+      log.warn(`cannot write the admin key file ${keyFile}: ${(err as Error).message}; pass the key to sentrail approvals with --admin-key`);
+    }
+    process.stderr.write(`sentrail gate: admin key for this run (reviewers: sentrail approvals): ${admin.key}\n`);
+  }
   const mode = `${opts.hosted ? ', hosted' : ''}${issuer ? `, OAuth tokens from ${issuer}` : ''}`;
   log.info(`listening on ${gate.url} (policy ${gate.policy.version ?? '(no version)'}, ${gate.policy.policyCount} policies, upstream ${upstream.display}${mode})`);
 
   const signal = await untilSignal();
   log.info(`${signal}: shutting down`);
   await Promise.race([gate.close(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_BUDGET_MS).unref())]);
+  // Only our own file: a gate started since on the same port wrote its own.
+  if (keyFile && (await readAdminKeyFile(keyFile))?.pid === process.pid) await removeAdminKeyFile(keyFile).catch(() => undefined);
   // Anything still holding the event loop (a child slow to die, a client's socket) must not keep
   // the gate alive past its 2 s: this timer does not hold the loop itself, so it only fires then.
   setTimeout(() => process.exit(), 300).unref();
