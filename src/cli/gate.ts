@@ -65,22 +65,24 @@ function portOf(value: string | undefined): number {
   return port;
 }
 
-function apiKeyOf(flag: string | undefined, env: NodeJS.ProcessEnv): { key: string; generated: boolean } {
-  const given = flag ?? env.SENTRAIL_GATE_API_KEY;
-  if (given === undefined || given === '') return { key: generateApiKey(), generated: true };
-  if (!API_KEY_PATTERN.test(given)) {
-    // Never echo the value: it may be a real key, merely mistyped.
-    throw usageError(`${flag !== undefined ? '--api-key' : 'SENTRAIL_GATE_API_KEY'}: not a Sentrail API key (expected agk_ followed by 40 letters and digits)`);
-  }
-  return { key: given, generated: false };
+interface KeyKind {
+  flag: string;
+  variable: string;
+  pattern: RegExp;
+  generate: () => string;
+  /** For the error: what it is and its shape. */
+  expected: string;
 }
 
-function adminKeyOf(flag: string | undefined, env: NodeJS.ProcessEnv): { key: string; generated: boolean } {
-  const given = flag ?? env.SENTRAIL_ADMIN_KEY;
-  if (given === undefined || given === '') return { key: generateAdminKey(), generated: true };
-  if (!ADMIN_KEY_PATTERN.test(given)) {
-    throw usageError(`${flag !== undefined ? '--admin-key' : 'SENTRAIL_ADMIN_KEY'}: not a Sentrail admin key (expected sak_ followed by 40 letters and digits)`);
-  }
+const API_KEY: KeyKind = { flag: '--api-key', variable: 'SENTRAIL_GATE_API_KEY', pattern: API_KEY_PATTERN, generate: generateApiKey, expected: 'a Sentrail API key (expected agk_ followed by 40 letters and digits)' };
+const ADMIN_KEY: KeyKind = { flag: '--admin-key', variable: 'SENTRAIL_ADMIN_KEY', pattern: ADMIN_KEY_PATTERN, generate: generateAdminKey, expected: 'a Sentrail admin key (expected sak_ followed by 40 letters and digits)' };
+
+/** The flag, else the variable, else a new key (`generated`: the gate prints it once). */
+function keyOf(kind: KeyKind, flag: string | undefined, env: NodeJS.ProcessEnv): { key: string; generated: boolean } {
+  const given = flag ?? env[kind.variable];
+  if (given === undefined || given === '') return { key: kind.generate(), generated: true };
+  // Never echo the value: it may be a real key, merely mistyped.
+  if (!kind.pattern.test(given)) throw usageError(`${flag !== undefined ? kind.flag : kind.variable}: not ${kind.expected}`);
   return { key: given, generated: false };
 }
 
@@ -139,8 +141,8 @@ export async function runGate(opts: GateCliOptions, env: NodeJS.ProcessEnv = pro
   const upstream = upstreamSpecOf(opts);
   const port = portOf(opts.port);
   const host = opts.host ?? '127.0.0.1';
-  const { key, generated } = apiKeyOf(opts.apiKey, env);
-  const admin = adminKeyOf(opts.adminKey, env);
+  const { key, generated } = keyOf(API_KEY, opts.apiKey, env);
+  const admin = keyOf(ADMIN_KEY, opts.adminKey, env);
   const approvalTtlMs = opts.approvalTtl === undefined ? undefined : durationMsOf('--approval-ttl', opts.approvalTtl);
   const policyMaxAgeSeconds = maxAgeOf(env);
   const issuer = issuerOf(opts.issuer, env);
