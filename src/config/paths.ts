@@ -56,3 +56,11 @@ export function legacyConfigFile(home: string = osHomedir()): string {
   // os.homedir() honours HOME (USERPROFILE on Windows): tests and CI give each run a fresh one
   return path.join(home, '.sentrail', 'config.json');
 }
+
+/**
+ * The local gate's state folder (`sentrail gate --state-dir` overrides): its approvals, and the
+ * admin key it generated, where `sentrail approvals` on the same machine finds it.
+ */
+export function gateStateDir(): string {
+  return process.env.SENTRAIL_GATE_STATE_DIR || path.join(dirs.state(), 'gate');
+}

@@ -21,16 +21,21 @@ export type Verdict = { ok: true; principal: Principal } | { ok: false; tokenPre
 
 export type Verifier = (authorization: string | undefined) => Verdict | Promise<Verdict>;
 
-const bearerToken = (authorization: string | undefined): string | null => /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? '')?.[1] ?? null;
+export const bearerToken = (authorization: string | undefined): string | null => /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? '')?.[1] ?? null;
 
-export function generateApiKey(): string {
-  let key = 'agk_';
+/** `prefix` + 40 letters and digits from the CSPRNG. */
+export function generateKey(prefix: string): string {
+  let key = prefix;
   // randomInt is uniform over the alphabet (no modulo bias) and backed by the CSPRNG.
   for (let i = 0; i < 40; i++) key += ALPHABET[randomInt(ALPHABET.length)];
   return key;
 }
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
+export function generateApiKey(): string {
+  return generateKey('agk_');
+}
+
+export const digest = (s: string) => createHash('sha256').update(s).digest();
 
 const NO_TOKEN: Verdict = { ok: false, tokenPresented: false, reason: 'no bearer token' };
 

@@ -1,14 +1,19 @@
-// The local gate, composed: policy source, approval store, API key, the MCP endpoint of the chosen
-// mode, the HTTP server. startGate listens and resolves once ready; close() ends every session
+// The local gate, composed: policy source, approval store and decisions (with the gate's own
+// upstream connection for replays), API and admin keys, the MCP endpoint of the chosen mode, the
+// HTTP server. startGate listens and resolves once ready; close() ends every session
 // and child process.
 import type { AddressInfo } from 'node:net';
-import { createMemoryApprovalStore } from './approvals.ts';
+import { createAdminAuth } from './admin-auth.ts';
+import { createApprovalDecisions } from './approval-decisions.ts';
+import { openFileApprovalStore } from './approval-file-store.ts';
+import { APPROVAL_TTL_MS } from './approvals.ts';
 import { createApiKeyVerifier } from './auth.ts';
 import { createOAuthTokenVerifier } from './oauth-verifier.ts';
 import { createProtectedResource } from './protected-resource.ts';
 import { HostedEndpoint } from './hosted-handler.ts';
 import { LegacySseSessions } from './legacy-sse.ts';
 import { PolicySource } from './policy-source.ts';
+import { ReplayUpstream } from './replay-upstream.ts';
 import { createGateServer } from './server.ts';
 import type { GateLogger, SessionDeps } from './session.ts';
 import { StreamableSessions } from './session-manager.ts';
@@ -21,6 +26,12 @@ export interface GateConfig {
   host: string;
   port: number;
   apiKey: string;
+  /** The reviewer's key: decides approvals (never the agent's API key). */
+  adminKey: string;
+  /** How long an approval request stays pending (default 24 h). */
+  approvalTtlMs?: number;
+  /** The gate's state folder: its approvals live in `approvals/` there. */
+  stateDir: string;
   hosted: boolean;
   /** --issuer: OAuth access tokens from this authorization server are accepted too. */
   issuer?: string;
@@ -42,11 +53,13 @@ export interface RunningGate {
   close(): Promise<void>;
 }
 
-/** Throws PolicyLoadError for an invalid policy, and the listen error (EADDRINUSE…) as is. */
+/** Throws PolicyLoadError for an invalid policy, ApprovalStoreError for an unusable state folder, and the listen error (EADDRINUSE…) as is. */
 export async function startGate(config: GateConfig): Promise<RunningGate> {
   const { log } = config;
   const policy = await PolicySource.open(config.policyPath, { log });
-  const approvals = createMemoryApprovalStore();
+  const approvals = await openFileApprovalStore({ stateDir: config.stateDir, ttlMs: config.approvalTtlMs ?? APPROVAL_TTL_MS, log });
+  const pending = (await approvals.list()).filter((r) => r.status === 'pending').length;
+  if (pending > 0) log.info(`${pending} approval request${pending === 1 ? '' : 's'} pending in ${config.stateDir}`);
   let base = '';
   const statusUrl = (id: string) => `${base}/mcp-gate/status/${encodeURIComponent(id)}`;
   const childEnv = childEnvironment(config.env ?? process.env);
@@ -64,10 +77,17 @@ export async function startGate(config: GateConfig): Promise<RunningGate> {
     legacy = new LegacySseSessions(deps);
   }
 
+  // Replays use a connection of their own, made at the first approval (see replay-upstream.ts).
+  const replayer = new ReplayUpstream({ spec: config.upstream, env: childEnv, log, clientInfo: { name: 'sentrail-gate-replay', version: config.version } });
+  const decisions = createApprovalDecisions({ store: approvals, policy, replayer, log });
+
   const oauth = config.issuer ? createOAuthTokenVerifier({ issuer: config.issuer, audience: () => `${base}/mcp-gate`, log }) : undefined;
   const protectedResource = config.issuer ? createProtectedResource({ issuer: config.issuer, base: () => base }) : undefined;
+  const verify = createApiKeyVerifier(config.apiKey, oauth);
   const server = createGateServer({
-    verify: createApiKeyVerifier(config.apiKey, oauth),
+    verify,
+    admin: createAdminAuth(config.adminKey, verify),
+    decisions,
     ...(protectedResource ? { protectedResource } : {}),
     policy,
     approvals,
@@ -103,7 +123,10 @@ export async function startGate(config: GateConfig): Promise<RunningGate> {
     async close() {
       // Stop taking requests, end every session (children killed), then drop open connections.
       server.close();
-      await Promise.allSettled([streamable?.closeAll(), legacy?.closeAll(), hosted?.close()]);
+      await Promise.allSettled([streamable?.closeAll(), legacy?.closeAll(), hosted?.close(), replayer.close()]);
+      // A replay cut short stores its failure before the store closes.
+      await decisions.settled();
+      await approvals.close();
       server.closeAllConnections();
     },
   };

@@ -1,7 +1,6 @@
 // The gate's endpoints beside MCP (gate-protocol.md): the org policy for the bridge's first check,
-// the status of an approval request, and who the presented credential is.
+// and who the presented credential is.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ApprovalStore } from './approvals.ts';
 import type { Principal } from './auth.ts';
 import { sendEmpty, sendJson } from './http.ts';
 import type { PolicySource } from './policy-source.ts';
@@ -21,13 +20,6 @@ export async function servePolicy(req: IncomingMessage, res: ServerResponse, pol
   if (etagMatches(req.headers['if-none-match'], snapshot.etag)) return sendEmpty(res, 304, headers);
   res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(snapshot.body), ...headers });
   res.end(snapshot.body);
-}
-
-export async function serveApprovalStatus(res: ServerResponse, id: string, approvals: ApprovalStore, policy: PolicySource): Promise<void> {
-  const record = approvals.get(id);
-  if (!record) return sendJson(res, 404, { ok: false, error: 'Approval request not found' });
-  const { killSwitch } = await policy.current();
-  sendJson(res, 200, { ok: true, status: record.status, decision: 'require_approval', result: record.result ?? null, killSwitch });
 }
 
 export function serveWhoami(res: ServerResponse, principal: Principal): void {

@@ -57,7 +57,7 @@ export function createPolicyInterceptor(deps: PolicyInterceptorDeps): Intercepto
       deps.log.info(`tools/call ${name} (agent ${agent}) → ${decision.mode}${decision.policy ? `, policy "${decision.policy}"` : ''}`);
       if (decision.mode === 'allow') return undefined;
       if (decision.mode === 'block') return blockedResponse(req, decision);
-      const record = deps.approvals.create(
+      const record = await deps.approvals.create(
         { method: 'tools/call', params: replayableParams(req.params), agent },
         { policy: decision.policy, policyId: decision.policyId, policyVersion: decision.policyVersion, reason: decision.reason },
       );

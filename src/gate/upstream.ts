@@ -211,7 +211,7 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 export function childEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    if (v === undefined || k === 'SENTRAIL_GATE_API_KEY' || k === 'SENTRAIL_API_KEY') continue;
+    if (v === undefined || k === 'SENTRAIL_GATE_API_KEY' || k === 'SENTRAIL_API_KEY' || k === 'SENTRAIL_ADMIN_KEY') continue;
     out[k] = v;
   }
   return out;

@@ -4,6 +4,8 @@
 const PATTERNS: [RegExp, string][] = [
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 [redacted]'],
   [/\bagk_[A-Za-z0-9]{8,}/g, 'agk_[redacted]'],
+  // the local gate's admin key (src/gate/admin-auth.ts)
+  [/\bsak_[A-Za-z0-9]{8,}/g, 'sak_[redacted]'],
   // JSON members, and query or form parameters, that carry secrets (OAuth: RFC 6749 / 7636 / 8628
   // names). Only those shapes: a bare `code: …` in prose (`claude-code: allow`) is not a secret.
   [/("(?:access_token|refresh_token|id_token|client_secret|code_verifier|device_code|code|api_?key|apiKey|authorization|password|token)"\s*:\s*")([^"]*)"/gi, '$1[redacted]"'],

@@ -180,7 +180,20 @@ describe('sentrail gate: full MCP over Streamable HTTP, stdio upstream', () => {
 
     const status = await get(gate, `/mcp-gate/status/${id}`);
     assert.equal(status.status, 200);
-    assert.deepEqual(await status.json(), { ok: true, status: 'pending', decision: 'require_approval', result: null, killSwitch: { global: false, toolsPaused: [] } });
+    const body = (await status.json()) as Record<string, unknown>;
+    assert.match(body.expiresAt as string, /^\d{4}-\d\d-\d\dT/);
+    assert.deepEqual(body, {
+      ok: true,
+      status: 'pending',
+      decision: 'require_approval',
+      result: null,
+      killSwitch: { global: false, toolsPaused: [] },
+      approvalRequestId: id,
+      reason: meta.reason,
+      expiresAt: body.expiresAt,
+      decisionReason: null,
+      error: null,
+    });
     const unknown = await get(gate, '/mcp-gate/status/no-such-request');
     assert.equal(unknown.status, 404);
   });

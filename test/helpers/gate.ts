@@ -16,6 +16,7 @@ export const EVERYTHING_STDIO = `node "${EVERYTHING}" stdio`;
 export const DEMO_POLICY = path.join(ROOT, 'examples', 'demo', 'org-policy.yaml');
 
 const READY = /sentrail gate: listening on (http:\/\/\S+)/;
+const ADMIN_KEY_LINE = /sentrail gate: admin key for this run.*?: (sak_[A-Za-z0-9]+)/;
 
 export function testApiKey(): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -30,6 +31,10 @@ export interface GateProcess {
   /** `C`: http://127.0.0.1:PORT */
   base: string;
   apiKey: string;
+  /** The reviewer's key: as given, or the one the gate generated (read from its one line on stderr). */
+  adminKey: string;
+  /** The gate's state folder (SENTRAIL_GATE_STATE_DIR): a fresh temp folder unless given. */
+  stateDir: string;
   child: ChildProcess;
   stderr(): string;
   /** Signals the gate and resolves when it has exited, with how long that took. */
@@ -38,13 +43,20 @@ export interface GateProcess {
 
 const running = new Set<GateProcess>();
 
-/** Starts `sentrail gate <args> --port 0` with the key in SENTRAIL_GATE_API_KEY; resolves on the ready line. */
-export async function startGate(args: string[], opts: { env?: Record<string, string>; apiKey?: string } = {}): Promise<GateProcess> {
+/**
+ * Starts `sentrail gate <args> --port 0` with the key in SENTRAIL_GATE_API_KEY, the admin key in
+ * SENTRAIL_ADMIN_KEY when given (else the gate generates one), and its own state folder; resolves
+ * on the ready line.
+ */
+export async function startGate(args: string[], opts: { env?: Record<string, string>; apiKey?: string; adminKey?: string; stateDir?: string; port?: number } = {}): Promise<GateProcess> {
   assertBuilt();
   const apiKey = opts.apiKey ?? testApiKey();
-  const child = spawn(process.execPath, [BIN, 'gate', ...args, '--port', '0'], {
+  const stateDir = opts.stateDir ?? (await mkdtemp(path.join(os.tmpdir(), 'sentrail-gate-state-')));
+  const env: Record<string, string> = { NO_COLOR: '1', SENTRAIL_GATE_API_KEY: apiKey, SENTRAIL_GATE_STATE_DIR: stateDir };
+  if (opts.adminKey) env.SENTRAIL_ADMIN_KEY = opts.adminKey;
+  const child = spawn(process.execPath, [BIN, 'gate', ...args, '--port', String(opts.port ?? 0)], {
     cwd: ROOT,
-    env: { ...process.env, NO_COLOR: '1', SENTRAIL_GATE_API_KEY: apiKey, ...opts.env },
+    env: { ...withoutAdminKey(process.env), ...env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -64,10 +76,13 @@ export async function startGate(args: string[], opts: { env?: Record<string, str
       reject(new Error(`the gate exited (${code}) before it was ready:\n${stderr}`));
     });
   });
+  const adminKey = opts.adminKey ?? ADMIN_KEY_LINE.exec(stderr)?.[1] ?? '';
   const gate: GateProcess = {
     url,
     base: url.replace(/\/mcp-gate\/sse$/, ''),
     apiKey,
+    adminKey,
+    stateDir,
     child,
     stderr: () => stderr,
     async stop(signal = 'SIGTERM') {
@@ -80,6 +95,12 @@ export async function startGate(args: string[], opts: { env?: Record<string, str
   };
   running.add(gate);
   return gate;
+}
+
+/** The runner's own SENTRAIL_ADMIN_KEY must not leak into a gate that should generate its key. */
+function withoutAdminKey(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { SENTRAIL_ADMIN_KEY: _dropped, ...rest } = env;
+  return rest;
 }
 
 /** For an `after` hook: stops every gate a test left running. */

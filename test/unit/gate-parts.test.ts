@@ -2,7 +2,7 @@
 // transitions and hashes, If-None-Match matching. (Unit tests, kept beside the gate's e2e file.)
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { canonicalJson, createMemoryApprovalStore, hashCall, replayableParams } from '../../src/gate/approvals.ts';
+import { ApprovalStateError, callUnchanged, canonicalJson, createMemoryApprovalStore, hashCall, replayableParams } from '../../src/gate/approvals.ts';
 import { API_KEY_PATTERN, createApiKeyVerifier, generateApiKey } from '../../src/gate/auth.ts';
 import { splitCommandLine } from '../../src/gate/command-line.ts';
 import { etagMatches } from '../../src/gate/metadata-routes.ts';
@@ -34,40 +34,50 @@ describe('approval store', () => {
   const call = { method: 'tools/call' as const, params: { name: 'deploy', arguments: { env: 'prod', n: 1 } }, agent: 'ci-bot' };
   const why = { policy: 'Deploys need approval', policyId: null, policyVersion: 'v1', reason: 'Policy "Deploys need approval" matched' };
 
-  it('stores a pending call with its hash and a 24 h expiry, and expires it', () => {
+  it('stores a pending call with its hash and a 24 h expiry, and expires it', async () => {
     let now = Date.parse('2026-11-21T10:00:00Z');
     const store = createMemoryApprovalStore({ now: () => now });
-    const r = store.create(call, why);
+    const r = await store.create(call, why);
     assert.equal(r.status, 'pending');
     assert.equal(r.createdAt, '2026-11-21T10:00:00.000Z');
     assert.equal(r.expiresAt, '2026-11-22T10:00:00.000Z');
     assert.equal(r.callHash, hashCall(call));
     assert.match(r.callHash, /^[0-9a-f]{64}$/);
-    assert.equal(store.get(r.id)!.status, 'pending');
+    assert.equal((await store.get(r.id))!.status, 'pending');
     now += 24 * 60 * 60 * 1000;
-    assert.equal(store.get(r.id)!.status, 'expired');
-    assert.throws(() => store.decide(r.id, 'approved', 'alice'), /expired, not pending/);
+    assert.equal((await store.get(r.id))!.status, 'expired');
+    await assert.rejects(store.decide(r.id, 'approved', 'alice'), (err: ApprovalStateError) => err.code === 'not-pending' && err.status === 'expired' && /expired, not pending/.test(err.message));
   });
 
-  it('moves pending → approved → executed, and refuses other moves', () => {
+  it('moves pending → approved → executed, and refuses other moves', async () => {
     const store = createMemoryApprovalStore();
-    const r = store.create(call, why);
-    assert.throws(() => store.recordOutcome(r.id, { result: {} }), /pending, not approved/);
-    const approved = store.decide(r.id, 'approved', 'alice', 'looks fine');
+    const r = await store.create(call, why);
+    await assert.rejects(store.recordOutcome(r.id, { result: {} }), /pending, not approved/);
+    const approved = await store.decide(r.id, 'approved', 'alice', 'looks fine');
     assert.equal(approved.status, 'approved');
     assert.equal(approved.decidedBy, 'alice');
-    assert.ok(store.isUnchanged(approved));
-    assert.equal(store.recordOutcome(r.id, { result: { content: [] } }).status, 'executed');
-    assert.deepEqual(store.get(r.id)!.result, { content: [] });
-    assert.throws(() => store.decide('nope', 'denied', 'bob'), /no approval request/);
+    assert.equal(approved.decisionReason, 'looks fine');
+    assert.ok(callUnchanged(approved));
+    await assert.rejects(store.decide(r.id, 'denied', 'bob'), (err: ApprovalStateError) => err.status === 'approved');
+    assert.equal((await store.recordOutcome(r.id, { result: { content: [] } })).status, 'executed');
+    assert.deepEqual((await store.get(r.id))!.result, { content: [] });
+    await assert.rejects(store.recordOutcome(r.id, { result: {} }), /executed, not approved/);
+    await assert.rejects(store.decide('nope', 'denied', 'bob'), (err: ApprovalStateError) => err.code === 'not-found');
   });
 
-  it('hands out copies: editing one does not change the stored call, and a changed call fails the hash check', () => {
+  it('of concurrent decisions exactly one wins', async () => {
     const store = createMemoryApprovalStore();
-    const r = store.create(call, why);
+    const r = await store.create(call, why);
+    const outcomes = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => store.decide(r.id, i % 2 ? 'approved' : 'denied', `r${i}`)));
+    assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
+  });
+
+  it('hands out copies: editing one does not change the stored call, and a changed call fails the hash check', async () => {
+    const store = createMemoryApprovalStore();
+    const r = await store.create(call, why);
     (r.params.arguments as Record<string, unknown>).env = 'staging';
-    assert.deepEqual(store.get(r.id)!.params, call.params);
-    assert.equal(store.isUnchanged(r), false);
+    assert.deepEqual((await store.get(r.id))!.params, call.params);
+    assert.equal(callUnchanged(r), false);
   });
 
   it('hashes canonical JSON: key order does not matter, values do', () => {
