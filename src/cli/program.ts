@@ -115,6 +115,18 @@ export function buildProgram(run: (action: Action) => void): Command {
     .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./status.ts')).runStatus(o as never)));
 
   program
+    .command('init')
+    .description("add the bridge to Claude Code: .mcp.json at the repository root (project scope), or the claude mcp add line to run (user, local)")
+    .option('--gate <url>', 'the gate URL (default: the default gate of sentrail login)')
+    .option('--scope <scope>', 'project (.mcp.json, shared with the team), user or local', 'project')
+    .option('--agent <id>', 'the agent id the bridge sends (X-Agent-Id)')
+    .option('--print', 'print the entry instead of writing it')
+    .option('--force', 'replace a different sentrail entry (every other server is kept)')
+    .option('--json', 'print one JSON object')
+    .exitOverride()
+    .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./init.ts')).runInit(o as never)));
+
+  program
     .command('bridge')
     .description('the stdio MCP server Claude Code launches: relays to your Sentrail gate, with the org policy as a local first check')
     .option('--gate <url>', 'the gate URL (e.g. https://<ref>.supabase.co/functions/v1/mcp-gate/sse), or any MCP HTTP endpoint (default: the default gate of sentrail login)')
