@@ -2,13 +2,14 @@
 // scope: `.mcp.json` at the repository root) or printed as the `claude mcp add` line to run (user
 // and local scope: that file is Claude Code's own, ~/.claude.json, and `claude mcp add` is the
 // safe way to edit it). Then the next step: `sentrail login` when no credential is found.
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createGateCredentialSource } from '../auth/credential-sources.ts';
 import { bridgeCredentials } from '../bridge/credentials.ts';
 import { resolveGateAddress } from '../bridge/gate-address.ts';
 import { writeFileAtomic } from '../config/atomic-file.ts';
 import { readCliConfig } from '../config/cli-config.ts';
+import { findProjectRoot } from '../config/project-root.ts';
 import { bridgeArgs, bridgeEntry, managedSnippets, mergeIntoMcpJson, SERVER_NAME } from '../config/mcp-json.ts';
 import { CliError, usageError } from './errors.ts';
 import { ExitCode } from './exit-codes.ts';
@@ -23,14 +24,6 @@ export interface InitOptions {
 }
 
 const SCOPES = ['project', 'user', 'local'] as const;
-
-/** The repository root (the nearest folder up with `.git`), else the working folder. */
-async function projectRoot(from: string): Promise<string> {
-  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
-    if (await stat(path.join(dir, '.git')).then(() => true, () => false)) return dir;
-    if (path.dirname(dir) === dir) return path.resolve(from);
-  }
-}
 
 async function hasCredential(gate: string): Promise<boolean> {
   try {
@@ -62,7 +55,7 @@ export async function runInit(opts: InitOptions): Promise<number> {
   let status: string;
   let command: string | null = null;
   if (scope === 'project') {
-    file = path.join(await projectRoot(process.cwd()), '.mcp.json');
+    file = path.join(await findProjectRoot(), '.mcp.json');
     const existing = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return null;
       throw new CliError('read-error', `cannot read ${file}: ${err.message}`);

@@ -127,6 +127,15 @@ export function buildProgram(run: (action: Action) => void): Command {
     .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./init.ts')).runInit(o as never)));
 
   program
+    .command('doctor')
+    .description('check everything between installed and working: Node, npx, keychain, credential, gate, clock, org policy, .mcp.json, a launched bridge; each problem with its fix')
+    .option('--gate <url>', 'the gate URL (default: the default gate of sentrail login)')
+    .option('--api-key <key>', 'check with this agk_ API key (prefer SENTRAIL_API_KEY)')
+    .option('--json', 'print one JSON object')
+    .exitOverride()
+    .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./doctor.ts')).runDoctor(o as never)));
+
+  program
     .command('bridge')
     .description('the stdio MCP server Claude Code launches: relays to your Sentrail gate, with the org policy as a local first check')
     .option('--gate <url>', 'the gate URL (e.g. https://<ref>.supabase.co/functions/v1/mcp-gate/sse), or any MCP HTTP endpoint (default: the default gate of sentrail login)')
