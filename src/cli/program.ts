@@ -76,6 +76,22 @@ export function buildProgram(run: (action: Action) => void): Command {
       run(async () => (await import('./policy/fmt.ts')).runPolicyFmt({ paths, ...o })),
     );
 
+  policy
+    .command('diff')
+    .description('what changes between two policies: policies added, removed, changed; and every decision that changes')
+    .argument('<a>', 'the policy before: a file, a folder, gate: (the live org policy) or cache: (the cached copy)')
+    .argument('<b>', 'the policy after, as for <a>')
+    .option('--requests <file>', 'more requests to decide: a test file, or a YAML/JSON list of requests')
+    .option('--gate <url>', 'the gate for gate: and cache: (default: the default gate)')
+    .option('--cloud-url <url>', 'gate: the base the policy endpoint hangs off (default: the gate URL up to /mcp-gate)')
+    .option('--api-key <key>', 'gate: an agk_ API key (prefer SENTRAIL_API_KEY)')
+    .option('--allow-http', 'gate: allow plain http:// to a non-loopback gate')
+    .option('--json', 'print the result as JSON')
+    .exitOverride()
+    .action((a: string, b: string, o: Record<string, string | boolean | undefined>) =>
+      run(async () => (await import('./policy/diff.ts')).runPolicyDiff({ ...(o as object), a, b } as never)),
+    );
+
   program
     .command('login')
     .description("log in to a gate as yourself (OAuth 2.1 in the browser, or --device), or with --with-api-key; keeps the credential in the OS keychain and makes the gate the default")
