@@ -98,7 +98,13 @@ async function requestsFile(file: string): Promise<LabelledRequest[]> {
 
 // ---- output
 
-const show = (v: unknown) => (v === undefined ? '(absent)' : JSON.stringify(v));
+/** A value as a reader of the policy file would write it: `"x"`, `[a, b]` with JSON strings, `(absent)`. */
+function show(v: unknown): string {
+  if (v === undefined) return '(absent)';
+  if (Array.isArray(v)) return `[${v.map(show).join(', ')}]`;
+  if (v !== null && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${show(x)}`).join(', ')}}`;
+  return JSON.stringify(v);
+}
 
 function policySummary(p: Policy): string {
   const on = p.toolName ?? p.toolNamePattern ?? p.actionPattern;
@@ -112,8 +118,10 @@ function fieldLines(fields: FieldChange[], indent: string): string[] {
 function textReport(a: Side, b: Side, docDiff: DocumentDiff, counts: Record<string, number>, decided: number, changes: DecisionChange[]): string {
   const lines: string[] = [];
   const version = (s: Side) => (s.document.version ? `, version ${s.document.version}` : '');
-  lines.push(`A: ${a.spec === a.source ? a.source : `${a.spec} ${a.source}`} (${a.document.policies.length} policies${version(a)})`);
-  lines.push(`B: ${b.spec === b.source ? b.source : `${b.spec} ${b.source}`} (${b.document.policies.length} policies${version(b)})`);
+  // A path side is named as given; gate: and cache: also say which gate or file they were.
+  const name = (s: Side) => (s.testFolder !== null ? s.spec : `${s.spec} ${s.source}`);
+  lines.push(`A: ${name(a)} (${a.document.policies.length} policies${version(a)})`);
+  lines.push(`B: ${name(b)} (${b.document.policies.length} policies${version(b)})`);
   lines.push('');
   const policyChanges = docDiff.added.length + docDiff.removed.length + docDiff.changed.length + docDiff.document.length;
   if (policyChanges === 0) lines.push('Policies: no change');
