@@ -175,6 +175,26 @@ describe('sentrail policy diff: files and folders', () => {
     assert.deepEqual([fromTest.request, fromTest.before.policy, fromTest.after.mode], [{ action: 'delete_repo' }, 'No deleting anything', 'require_approval']);
   });
 
+  it('fmt of a folder changes no decision: diff of the folder before and after formatting is exit 0', async () => {
+    const demo = await readFile(DEMO_POLICY, 'utf8');
+    // two files, both out of order; in the first, two allows tie for get-env, so the order written decides
+    const tie = (i: number, mode: string, priority: number, tool = 'get-env') => `  - { name: tie ${i}, tool: mcp, actionPattern: "*", toolName: ${tool}, mode: ${mode}, priority: ${priority} }\n`;
+    const files = {
+      '10-first.yaml': 'policies:\n' + tie(0, 'allow', 9) + tie(1, 'allow', 7) + tie(2, 'allow', 7) + tie(3, 'block', 7, 'echo'),
+      '20-demo.yaml': demo.replace('priority: 5\n', 'priority: 600\n'),
+    };
+    const original = await tempFiles(files);
+    const formatted = await tempFiles(files);
+    const f = await runCli(['policy', 'fmt', formatted]);
+    assert.equal(f.code, 0, f.stderr);
+    assert.equal(f.stdout.split('\n').filter(Boolean).length, 2, 'both files were rewritten');
+    const r = await runCli(['policy', 'diff', original, formatted]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^Policies: no change$/m);
+    const explained = await runCli(['policy', 'explain', '--policy', formatted, '--action', 'get-env', '--json']);
+    assert.equal(JSON.parse(explained.stdout).decision.policy, 'tie 1', 'the tie is still won by the first written');
+  });
+
   it('a decision that rests on a disputed reading is marked ? and explained, not guessed', async () => {
     const dir = await tempFiles({
       'a.yaml': 'policies: []\n',

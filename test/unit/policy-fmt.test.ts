@@ -81,6 +81,45 @@ describe('policy fmt: canonical form', () => {
     assert.match(out, /priority: 10\n {2}# deletes are never fine\n {2}- name: No deleting anything/);
   });
 
+  it('a comment on the `policies:` line stays with the list; one above a key inside a policy moves with the key; the last one stays last', () => {
+    const out = fmt(`policies: # the list
+  # about b
+  - name: b
+    tool: mcp
+    actionPattern: "*"
+    # why block
+    mode: block
+    priority: 2
+    conditions:
+      allowedAgents:
+        - x # the x agent
+        - y
+  - { name: a, tool: mcp, actionPattern: "*", mode: allow, priority: 1 }
+# the end
+`);
+    assert.equal(out, `policies:
+  # the list
+  - name: a
+    tool: mcp
+    actionPattern: "*"
+    mode: allow
+    priority: 1
+  # about b
+  - name: b
+    tool: mcp
+    actionPattern: "*"
+    conditions:
+      allowedAgents:
+        - x # the x agent
+        - y
+    # why block
+    mode: block
+    priority: 2
+
+# the end
+`);
+  });
+
   it('equal priorities: block, then require_approval, then allow, then document order (the engine\'s order)', () => {
     const text = `policies:
   - { name: a1, tool: mcp, actionPattern: "*", mode: allow, priority: 5 }
