@@ -32,6 +32,10 @@ export const KILL_SWITCH_KEY_ORDER = ['global', 'toolsPaused', 'enabledAt', 'ena
 export interface FormatOptions {
   /** Shown in diagnostics; its extension says JSON or YAML unless `json` is given. */
   file: string;
+  /**
+   * The output: JSON (`true`) or YAML (`false`). JSON text is YAML too, so a served JSON document
+   * with `json: false` comes out as canonical YAML (what `policy pull --out` writes).
+   */
   json?: boolean;
 }
 

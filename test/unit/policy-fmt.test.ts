@@ -156,6 +156,28 @@ describe('policy fmt: canonical form', () => {
 `);
   });
 
+  it('a served JSON document with json: false comes out as canonical YAML (for pull --out), nulls kept', () => {
+    const served = JSON.stringify({ policies: [{ id: 'p1', workspaceId: null, name: 'B', tool: 'mcp', actionPattern: '*', mode: 'block', priority: 2, enabled: true }, { name: 'A', tool: 'mcp', actionPattern: 'x*', mode: 'allow', priority: 1 }], version: 'v9' });
+    const r = formatPolicyText(served, { file: 'org-policy.yaml', json: false });
+    assert.ok(r.ok);
+    assert.equal(r.text, `version: v9
+policies:
+  - name: A
+    tool: mcp
+    actionPattern: x*
+    mode: allow
+    priority: 1
+  - name: B
+    tool: mcp
+    actionPattern: "*"
+    mode: block
+    priority: 2
+    enabled: true
+    id: p1
+    workspaceId: null
+`);
+  });
+
   it('strings YAML would read as something else stay quoted', () => {
     const out = fmt(`version: "2026"\npolicies:\n  - { name: "true", tool: mcp, actionPattern: "*", toolName: "null", mode: allow, priority: 1 }\n`);
     assert.match(out, /^version: "2026"$/m);
