@@ -6,7 +6,7 @@ import type { CompiledPolicySet } from './compile.ts';
 import { decide, explain } from './decide.ts';
 import { parsePointer } from './matchers.ts';
 import { CONDITION_KEY_ORDER, KILL_SWITCH_KEY_ORDER, POLICY_KEY_ORDER } from './format.ts';
-import { RISK_LEVELS, type Decision, type Policy, type PolicyDocument, type PolicyRequest, type Tool } from './types.ts';
+import { RISK_LEVELS, type Decision, type Policy, type PolicyDocument, type PolicyRequest, type RiskLevel, type Tool } from './types.ts';
 
 export interface FieldChange {
   /** `mode`, `conditions.allowedAgents`, `killSwitch.global`, `version`. */
@@ -127,45 +127,76 @@ function argumentsFor(p: Policy): Record<string, unknown> | null {
 export const MAX_GENERATED_REQUESTS = 20_000;
 
 /**
- * Requests aimed at what the documents name: every tool name, name pattern and action pattern of
- * every policy, for every agent they name (and `unknown`), at every risk level when any policy
- * filters on risk (and with none, so MCP infers it), with each resource type they name, and with
- * arguments that satisfy each policy's argument conditions. Deduplicated, in a stable order.
+ * Requests aimed at what the documents name. First, for each policy, requests it could decide:
+ * its tool names and patterns, for its agents and `unknown`, at each risk level when it filters on
+ * risk, with its resource type and arguments that satisfy it; so every policy is asked about
+ * before the bound can cut anything. Then the cross product of every name, agent, risk level (when
+ * any policy filters on risk), resource type and argument set the documents name, up to the bound.
+ * Deduplicated, in a stable order.
  */
 export function generateRequests(docs: PolicyDocument[]): PolicyRequest[] {
   const policies = docs.flatMap((d) => d.policies);
+  const out: PolicyRequest[] = [];
+  const seen = new Set<string>();
+  const add = (tool: Tool, action: string, agent: string, riskLevel: RiskLevel | undefined, resourceType: string | undefined, args: Record<string, unknown> | undefined): boolean => {
+    if (out.length >= MAX_GENERATED_REQUESTS) return false;
+    const r: PolicyRequest = { tool, action, agent };
+    if (riskLevel) r.riskLevel = riskLevel;
+    if (resourceType !== undefined) r.resourceType = resourceType;
+    if (args !== undefined) r.arguments = args;
+    const key = JSON.stringify(r);
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(r);
+    }
+    return true;
+  };
+  const targetsOf = (p: Policy): { tool: Tool; action: string }[] => {
+    const actions = [...actionsFor(p.toolName), ...actionsFor(p.toolNamePattern), ...actionsFor(p.actionPattern)];
+    if (actions.length === 0) actions.push('example_tool');
+    const tool: Tool = p.tool === '*' ? 'mcp' : p.tool;
+    return actions.map((action) => ({ tool, action }));
+  };
+  const agentsOf = (p: Policy) => [...(p.conditions?.allowedAgents ?? []), ...(p.conditions?.blockedAgents ?? [])];
+  const resourceTypesOf = (p: Policy) => [p.resourceType, ...(p.conditions?.allowedResourceTypes ?? []), ...(p.conditions?.blockedResourceTypes ?? [])].filter((r): r is string => r !== undefined);
+  const filtersRisk = (p: Policy) => Boolean(p.riskLevel || p.conditions?.minRiskLevel || p.conditions?.maxRiskLevel);
+  const argsOf = (p: Policy) => {
+    const a = argumentsFor(p);
+    return a && Object.keys(a).length > 0 ? a : undefined;
+  };
+
+  for (const p of policies) {
+    const risks = filtersRisk(p) ? [undefined, ...RISK_LEVELS] : [undefined];
+    for (const { tool, action } of targetsOf(p)) {
+      for (const agent of ['unknown', ...agentsOf(p)]) {
+        for (const risk of risks) {
+          for (const resourceType of [undefined, ...resourceTypesOf(p)]) {
+            for (const args of [undefined, argsOf(p)]) if (!add(tool, action, agent, risk, resourceType, args)) return out;
+          }
+        }
+      }
+    }
+  }
+
   const targets = new Map<string, { tool: Tool; action: string }>();
   const agents = new Set<string>(['unknown']);
   const resourceTypes = new Set<string | undefined>([undefined]);
   const argumentSets: (Record<string, unknown> | undefined)[] = [undefined];
-  let riskFilters = false;
+  let riskFilters = docs.some((d) => d.killSwitch.global || d.killSwitch.toolsPaused.length > 0);
   for (const p of policies) {
-    const tools: Tool[] = p.tool === '*' ? ['mcp'] : [p.tool];
-    const actions = [...actionsFor(p.toolName), ...actionsFor(p.toolNamePattern), ...actionsFor(p.actionPattern)];
-    if (actions.length === 0) actions.push('example_tool');
-    for (const tool of tools) for (const action of actions) targets.set(`${tool}\u0000${action}`, { tool, action });
-    for (const a of [...(p.conditions?.allowedAgents ?? []), ...(p.conditions?.blockedAgents ?? [])]) agents.add(a);
-    for (const r of [p.resourceType, ...(p.conditions?.allowedResourceTypes ?? []), ...(p.conditions?.blockedResourceTypes ?? [])]) if (r !== undefined) resourceTypes.add(r);
-    if (p.riskLevel || p.conditions?.minRiskLevel || p.conditions?.maxRiskLevel) riskFilters = true;
-    const args = argumentsFor(p);
-    if (args && Object.keys(args).length > 0 && !argumentSets.some((s) => isDeepStrictEqual(s, args))) argumentSets.push(args);
+    for (const t of targetsOf(p)) targets.set(`${t.tool}\u0000${t.action}`, t);
+    for (const a of agentsOf(p)) agents.add(a);
+    for (const r of resourceTypesOf(p)) resourceTypes.add(r);
+    if (filtersRisk(p)) riskFilters = true;
+    const args = argsOf(p);
+    if (args && !argumentSets.some((x) => isDeepStrictEqual(x, args))) argumentSets.push(args);
   }
-  if (docs.some((d) => d.killSwitch.global || d.killSwitch.toolsPaused.length > 0)) riskFilters = true;
   const risks = riskFilters ? [undefined, ...RISK_LEVELS] : [undefined];
-  const out: PolicyRequest[] = [];
   for (const { tool, action } of targets.values()) {
     for (const agent of agents) {
-      for (const riskLevel of risks) {
-        // A non-MCP request without a risk level meets no risk filter: also asked, it is a request too.
+      for (const risk of risks) {
         for (const resourceType of resourceTypes) {
-          for (const args of argumentSets) {
-            if (out.length >= MAX_GENERATED_REQUESTS) return out;
-            const r: PolicyRequest = { tool, action, agent };
-            if (riskLevel) r.riskLevel = riskLevel;
-            if (resourceType !== undefined) r.resourceType = resourceType;
-            if (args !== undefined) r.arguments = args;
-            out.push(r);
-          }
+          for (const args of argumentSets) if (!add(tool, action, agent, risk, resourceType, args)) return out;
         }
       }
     }
