@@ -2,7 +2,7 @@
 // what the documents name, and the decisions that change, with disputed points marked.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeSide, diffDecisions, diffDocuments, foldChanges, generateRequests } from '../../src/policy/diff.ts';
+import { describeSide, diffDecisions, diffDocuments, foldChanges, generateRequests, MAX_GENERATED_REQUESTS } from '../../src/policy/diff.ts';
 import { compilePolicies, p } from '../helpers/policy.ts';
 
 const A = [
@@ -43,6 +43,18 @@ describe('policy diff: generated requests', () => {
     assert.ok(has('mcp', 'delete_example', 'unknown'), 'a prefix pattern gets an action it matches');
     assert.ok(has('github', 'pull_request.example', 'bot'));
     assert.equal(new Set(requests.map((r) => JSON.stringify(r))).size, requests.length);
+  });
+});
+
+describe('policy diff: the bound on generated requests', () => {
+  it('cuts the cross product, never a policy: a change in the last of 400 policies (160,000 combinations) is found', () => {
+    const many = (lastMode: string) => Array.from({ length: 400 }, (_, i) => p({ name: `p${i}`, toolName: `t${i}`, conditions: { allowedAgents: [`a${i}`] }, mode: i === 399 ? lastMode : 'allow', priority: i + 1 }));
+    const a = docOf(many('allow'), 'v');
+    const b = docOf(many('block'), 'v');
+    const requests = generateRequests([a, b]);
+    assert.equal(requests.length, MAX_GENERATED_REQUESTS);
+    const { changes } = diffDecisions(compilePolicies(many('allow')), compilePolicies(many('block')), requests.map((request) => ({ request, origin: 'generated' as const })));
+    assert.deepEqual(changes.map((c) => [c.request.action, c.request.agent, c.after.mode]), [['t399', 'a399', 'block']]);
   });
 });
 
