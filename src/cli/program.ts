@@ -20,7 +20,7 @@ export function buildProgram(run: (action: Action) => void): Command {
     .configureHelp({ sortSubcommands: false })
     .exitOverride();
 
-  const policy = program.command('policy').description('check, test and explain Sentrail policies as code').exitOverride();
+  const policy = program.command('policy').description('check, test, explain, format and compare Sentrail policies as code').exitOverride();
   const gateOption = () => new Option('--gate <url>', 'use the cached org policy of this gate when no --policy is given');
 
   policy

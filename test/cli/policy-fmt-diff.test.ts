@@ -259,6 +259,15 @@ describe('sentrail policy diff: gate: and cache: (the real local gate)', () => {
     assert.match(wrong.stderr, /HTTP 401/);
   });
 
+  it('gate: that does not answer is exit 2 (1 is kept for "decisions change"), the key never shown', { timeout: 30_000 }, async () => {
+    const key = gate.apiKey;
+    const r = await runCli(['policy', 'diff', 'gate:', DEMO_POLICY, '--gate', 'http://127.0.0.1:1/mcp-gate/sse'], { env: await isolatedEnv(key) });
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /could not fetch the org policy from http:\/\/127\.0\.0\.1:1\/mcp-gate\/policy/);
+    assert.doesNotMatch(r.stdout + r.stderr, new RegExp(key));
+    assertNoStackTrace(r.stderr);
+  });
+
   it('cache: after a policy pull: no change against gate:, the local edit against cache: is exit 1', { timeout: 30_000 }, async () => {
     const env = await isolatedEnv(gate.apiKey);
     const noCache = await runCli(['policy', 'diff', 'cache:', DEMO_POLICY, '--gate', gate.url], { env });
