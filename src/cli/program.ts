@@ -20,7 +20,7 @@ export function buildProgram(run: (action: Action) => void): Command {
     .configureHelp({ sortSubcommands: false })
     .exitOverride();
 
-  const policy = program.command('policy').description('check, test and explain Sentrail policies as code').exitOverride();
+  const policy = program.command('policy').description('check, test, explain, format and compare Sentrail policies as code').exitOverride();
   const gateOption = () => new Option('--gate <url>', 'use the cached org policy of this gate when no --policy is given');
 
   policy
@@ -79,6 +79,22 @@ export function buildProgram(run: (action: Action) => void): Command {
     .exitOverride()
     .action((paths: string[], o: { check?: boolean; json?: boolean }) =>
       run(async () => (await import('./policy/fmt.ts')).runPolicyFmt({ paths, ...o })),
+    );
+
+  policy
+    .command('diff')
+    .description('what changes between two policies: policies added, removed, changed; and every decision that changes')
+    .argument('<a>', 'the policy before: a file, a folder, gate: (the live org policy) or cache: (the cached copy)')
+    .argument('<b>', 'the policy after, as for <a>')
+    .option('--requests <file>', 'more requests to decide: a test file, or a YAML/JSON list of requests')
+    .option('--gate <url>', 'the gate for gate: and cache: (default: the default gate)')
+    .option('--cloud-url <url>', 'gate: the base the policy endpoint hangs off (default: the gate URL up to /mcp-gate)')
+    .option('--api-key <key>', 'gate: an agk_ API key (prefer SENTRAIL_API_KEY)')
+    .option('--allow-http', 'gate: allow plain http:// to a non-loopback gate')
+    .option('--json', 'print the result as JSON')
+    .exitOverride()
+    .action((a: string, b: string, o: Record<string, string | boolean | undefined>) =>
+      run(async () => (await import('./policy/diff.ts')).runPolicyDiff({ ...(o as object), a, b } as never)),
     );
 
   program

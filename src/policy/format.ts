@@ -32,6 +32,10 @@ export const KILL_SWITCH_KEY_ORDER = ['global', 'toolsPaused', 'enabledAt', 'ena
 export interface FormatOptions {
   /** Shown in diagnostics; its extension says JSON or YAML unless `json` is given. */
   file: string;
+  /**
+   * The output: JSON (`true`) or YAML (`false`). JSON text is YAML too, so a served JSON document
+   * with `json: false` comes out as canonical YAML (what `policy pull --out` writes).
+   */
   json?: boolean;
 }
 
@@ -118,7 +122,8 @@ function formatYaml(text: string, file: string, order: number[]): string | Diagn
         const conditions = item.get('conditions', true);
         if (isMap(conditions)) sortPairs(conditions, CONDITION_KEY_ORDER);
       }
-      reorderItems(policies, order);
+      const pair = root.items.find((i) => keyOf(i as Pair) === 'policies') as Pair;
+      reorderItems(policies, order, keyLineHasComment(text, pair.key, lineCounter));
     }
   }
   return doc.toString({ lineWidth: 0, singleQuote: false, flowCollectionPadding: false, indentSeq: true });
@@ -184,13 +189,28 @@ const keyOf = (pair: Pair): string => (isScalar(pair.key) ? String(pair.key.valu
 
 /**
  * A comment written just above the first `- ` of a list is parsed onto the list, so it would stay
- * on top when the items move; it is handed to that first item so it moves with it.
+ * on top when the items move; it is handed to that first item so it moves with it. A comment at
+ * the end of the `policies:` line is parsed onto the list too (as its first line): that one is
+ * about the list and stays.
  */
-function handCommentToFirstItem(seq: YAMLSeq): void {
+function handCommentToFirstItem(seq: YAMLSeq, keyLineComment: boolean): void {
   const first = seq.items[0] as Node | undefined;
   if (!seq.commentBefore || !first) return;
-  first.commentBefore = first.commentBefore ? `${seq.commentBefore}\n${first.commentBefore}` : seq.commentBefore;
-  delete seq.commentBefore;
+  const lines = seq.commentBefore.split('\n');
+  const kept = keyLineComment ? lines.slice(0, 1) : [];
+  const moved = lines.slice(kept.length).join('\n');
+  if (kept.length > 0) seq.commentBefore = kept.join('\n');
+  else delete seq.commentBefore;
+  if (moved === '') return;
+  first.commentBefore = first.commentBefore ? `${moved}\n${first.commentBefore}` : moved;
+}
+
+/** Whether the source line of a key ends in a comment (`policies: # …`). */
+function keyLineHasComment(text: string, key: unknown, lines: LineCounter): boolean {
+  if (!isScalar(key) || !key.range) return false;
+  const line = text.split('\n')[lines.linePos(key.range[0]).line - 1] ?? '';
+  const start = lines.linePos(key.range[0]).col - 1;
+  return /^\S[^:]*:\s*#/.test(line.slice(start).replace(/^(["'])(?:(?!\1).)*\1/, 'k'));
 }
 
 function sortPairs(map: YAMLMap, order: readonly string[]): void {
@@ -202,8 +222,8 @@ function sortPairs(map: YAMLMap, order: readonly string[]): void {
   if (first && isScalar(first.key)) first.key.spaceBefore = false;
 }
 
-function reorderItems(seq: YAMLSeq, order: number[]): void {
-  handCommentToFirstItem(seq);
+function reorderItems(seq: YAMLSeq, order: number[], keyLineComment: boolean): void {
+  handCommentToFirstItem(seq, keyLineComment);
   const items = seq.items;
   seq.items = order.map((i) => items[i]);
   const first = seq.items[0] as Node | undefined;

@@ -81,6 +81,45 @@ describe('policy fmt: canonical form', () => {
     assert.match(out, /priority: 10\n {2}# deletes are never fine\n {2}- name: No deleting anything/);
   });
 
+  it('a comment on the `policies:` line stays with the list; one above a key inside a policy moves with the key; the last one stays last', () => {
+    const out = fmt(`policies: # the list
+  # about b
+  - name: b
+    tool: mcp
+    actionPattern: "*"
+    # why block
+    mode: block
+    priority: 2
+    conditions:
+      allowedAgents:
+        - x # the x agent
+        - y
+  - { name: a, tool: mcp, actionPattern: "*", mode: allow, priority: 1 }
+# the end
+`);
+    assert.equal(out, `policies:
+  # the list
+  - name: a
+    tool: mcp
+    actionPattern: "*"
+    mode: allow
+    priority: 1
+  # about b
+  - name: b
+    tool: mcp
+    actionPattern: "*"
+    conditions:
+      allowedAgents:
+        - x # the x agent
+        - y
+    # why block
+    mode: block
+    priority: 2
+
+# the end
+`);
+  });
+
   it('equal priorities: block, then require_approval, then allow, then document order (the engine\'s order)', () => {
     const text = `policies:
   - { name: a1, tool: mcp, actionPattern: "*", mode: allow, priority: 5 }
@@ -114,6 +153,28 @@ describe('policy fmt: canonical form', () => {
     }
   ]
 }
+`);
+  });
+
+  it('a served JSON document with json: false comes out as canonical YAML (for pull --out), nulls kept', () => {
+    const served = JSON.stringify({ policies: [{ id: 'p1', workspaceId: null, name: 'B', tool: 'mcp', actionPattern: '*', mode: 'block', priority: 2, enabled: true }, { name: 'A', tool: 'mcp', actionPattern: 'x*', mode: 'allow', priority: 1 }], version: 'v9' });
+    const r = formatPolicyText(served, { file: 'org-policy.yaml', json: false });
+    assert.ok(r.ok);
+    assert.equal(r.text, `version: v9
+policies:
+  - name: A
+    tool: mcp
+    actionPattern: x*
+    mode: allow
+    priority: 1
+  - name: B
+    tool: mcp
+    actionPattern: "*"
+    mode: block
+    priority: 2
+    enabled: true
+    id: p1
+    workspaceId: null
 `);
   });
 
