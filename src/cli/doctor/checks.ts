@@ -53,7 +53,7 @@ export async function checkKeychain(credentialOrigin: Credential['origin'] | nul
         : 'Unlock the keychain, or log in with `sentrail login --insecure-storage` to keep the credential in a file.';
     // Where the credential comes from elsewhere (an API key in the environment), the bridge works without it.
     const status = credentialOrigin === 'env' || credentialOrigin === 'flag' || credentialOrigin === 'file' ? 'warn' : 'fail';
-    return { id: 'keychain', title, status, detail: `${keychainLocation()} cannot be reached: ${why}`, fix };
+    return { id: 'keychain', title, status, detail: why, fix };
   }
 }
 

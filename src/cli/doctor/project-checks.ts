@@ -155,7 +155,7 @@ export async function checkBridgeLaunch(entry: StdioServerEntry, root: string, t
           child.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} }) + '\n');
         } else if (message.id === 2) {
           const tools = (message.result as { tools?: unknown[] } | undefined)?.tools;
-          return finish({ id: 'bridge', title, status: 'pass', detail: `initialize in ${initializedAt! - started} ms, tools/list in ${Date.now() - initializedAt!} ms (${Array.isArray(tools) ? `${tools.length} tools` : 'an error'}); stdout is JSON-RPC only` });
+          return finish({ id: 'bridge', title, status: 'pass', detail: `initialize in ${initializedAt! - started} ms, tools/list in ${Date.now() - initializedAt!} ms (${Array.isArray(tools) ? `${tools.length} tool${tools.length === 1 ? '' : 's'}` : 'an error'}); stdout is JSON-RPC only` });
         }
       }
     });
