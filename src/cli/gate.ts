@@ -9,7 +9,9 @@ import { API_KEY_PATTERN, generateApiKey } from '../gate/auth.ts';
 import { CommandLineError, splitCommandLine } from '../gate/command-line.ts';
 import { startGate, type RunningGate } from '../gate/gate.ts';
 import { DEFAULT_POLICY_MAX_AGE_SECONDS } from '../gate/metadata-routes.ts';
+import { ApprovalStoreError } from '../gate/approval-file-store.ts';
 import { PolicyLoadError } from '../gate/policy-source.ts';
+import { gateStateDir } from '../config/paths.ts';
 import type { UpstreamSpec } from '../gate/upstream.ts';
 import { CliError, usageError } from './errors.ts';
 import { ExitCode } from './exit-codes.ts';
@@ -143,6 +145,7 @@ export async function runGate(opts: GateCliOptions, env: NodeJS.ProcessEnv = pro
   const host = opts.host ?? '127.0.0.1';
   const { key, generated } = keyOf(API_KEY, opts.apiKey, env);
   const admin = keyOf(ADMIN_KEY, opts.adminKey, env);
+  const stateDir = opts.stateDir ?? gateStateDir();
   const approvalTtlMs = opts.approvalTtl === undefined ? undefined : durationMsOf('--approval-ttl', opts.approvalTtl);
   const policyMaxAgeSeconds = maxAgeOf(env);
   const issuer = issuerOf(opts.issuer, env);
@@ -155,9 +158,10 @@ export async function runGate(opts: GateCliOptions, env: NodeJS.ProcessEnv = pro
 
   let gate: RunningGate;
   try {
-    gate = await startGate({ policyPath: opts.policy, upstream, host, port, apiKey: key, adminKey: admin.key, ...(approvalTtlMs !== undefined ? { approvalTtlMs } : {}), hosted: Boolean(opts.hosted), ...(issuer ? { issuer } : {}), policyMaxAgeSeconds, log, version: VERSION, env });
+    gate = await startGate({ policyPath: opts.policy, upstream, host, port, apiKey: key, adminKey: admin.key, stateDir, ...(approvalTtlMs !== undefined ? { approvalTtlMs } : {}), hosted: Boolean(opts.hosted), ...(issuer ? { issuer } : {}), policyMaxAgeSeconds, log, version: VERSION, env });
   } catch (err) {
     if (err instanceof PolicyLoadError) throw new CliError('invalid-policy', err.message, { exitCode: ExitCode.INVALID_INPUT, cause: err });
+    if (err instanceof ApprovalStoreError) throw new CliError('state-dir', err.message, { hint: 'Pick another folder with --state-dir.', cause: err });
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new CliError('port-in-use', `${host}:${port} is already in use`, { hint: 'Pick another with --port (0: any free port).', cause: err });
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new CliError('bad-host', `cannot listen on ${host}: ${(err as Error).message}`, { exitCode: ExitCode.INVALID_INPUT, cause: err });
@@ -167,7 +171,7 @@ export async function runGate(opts: GateCliOptions, env: NodeJS.ProcessEnv = pro
   // Written directly: the logger masks anything shaped like a key, and this line exists to show it.
   if (generated) process.stderr.write(`sentrail gate: API key for this run: ${key}\n`);
   // A generated admin key is also left (0600) for `sentrail approvals` on this machine.
-  const keyFile = admin.generated ? adminKeyFile(new URL(gate.base).port, opts.stateDir) : null;
+  const keyFile = admin.generated ? adminKeyFile(new URL(gate.base).port, stateDir) : null;
   if (keyFile) {
     try {
       await writeAdminKeyFile(keyFile, { gate: gate.base, adminKey: admin.key, pid: process.pid, writtenAt: new Date().toISOString() });

@@ -32,7 +32,7 @@ export function statusBody(record: ApprovalRecord, killSwitch: KillSwitch): Reco
 
 /** What a reviewer reads: the whole record but its bookkeeping (the hash is shown, as the call's fingerprint). */
 export function reviewerView(record: ApprovalRecord): Record<string, unknown> {
-  const { replayingPid: _pid, ...rest } = record;
+  const { replayingPid: _pid, replayingNonce: _nonce, ...rest } = record;
   return { ...rest, tool: record.params.name ?? null, arguments: record.params.arguments ?? null };
 }
 

@@ -6,7 +6,8 @@
 // The store is a small interface shaped for a database: every transition is one atomic
 // read-check-write of one record (a PostgreSQL store would make each one transaction:
 // `UPDATE … WHERE id = $1 AND status = 'pending' AND expires_at > now() RETURNING *`). Two
-// implementations: in memory (unit tests) and files under the gate's state folder (approval-file-store.ts).
+// implementations: in memory (unit tests) and files under the gate's state folder
+// (approval-file-store.ts, what the gate uses).
 import { randomUUID } from 'node:crypto';
 import { hashCall } from '../relay/call-hash.ts';
 
@@ -61,6 +62,8 @@ export interface ApprovalRecord extends DeferredCall, DeferralReason {
   decisionReason?: string;
   /** `approved`: which gate process is replaying it (a record left `approved` by a dead one is failed on read). */
   replayingPid?: number;
+  /** …and which run of it (pids are reused: a container's gate is always pid 1). */
+  replayingNonce?: string;
   completedAt?: string;
   /** `executed`: the tool call's result. */
   result?: unknown;
@@ -152,7 +155,7 @@ export function applyDecision(r: ApprovalRecord | undefined, id: string, now: nu
 export function applyOutcome(r: ApprovalRecord | undefined, id: string, now: number, outcome: ApprovalOutcome): ApprovalRecord {
   if (!r) throw new ApprovalStateError('not-found', `no approval request ${id}`);
   if (r.status !== 'approved') throw new ApprovalStateError('not-approved', `approval request ${id} is ${r.status}, not approved`, r.status);
-  const { replayingPid: _done, ...rest } = r;
+  const { replayingPid: _pid, replayingNonce: _nonce, ...rest } = r;
   const completedAt = new Date(now).toISOString();
   return 'result' in outcome ? { ...rest, status: 'executed', completedAt, result: outcome.result } : { ...rest, status: 'failed', completedAt, error: outcome.error };
 }

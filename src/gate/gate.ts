@@ -5,7 +5,8 @@
 import type { AddressInfo } from 'node:net';
 import { createAdminAuth } from './admin-auth.ts';
 import { createApprovalDecisions } from './approval-decisions.ts';
-import { APPROVAL_TTL_MS, createMemoryApprovalStore } from './approvals.ts';
+import { openFileApprovalStore } from './approval-file-store.ts';
+import { APPROVAL_TTL_MS } from './approvals.ts';
 import { createApiKeyVerifier } from './auth.ts';
 import { createOAuthTokenVerifier } from './oauth-verifier.ts';
 import { createProtectedResource } from './protected-resource.ts';
@@ -29,6 +30,8 @@ export interface GateConfig {
   adminKey: string;
   /** How long an approval request stays pending (default 24 h). */
   approvalTtlMs?: number;
+  /** The gate's state folder: its approvals live in `approvals/` there. */
+  stateDir: string;
   hosted: boolean;
   /** --issuer: OAuth access tokens from this authorization server are accepted too. */
   issuer?: string;
@@ -50,11 +53,13 @@ export interface RunningGate {
   close(): Promise<void>;
 }
 
-/** Throws PolicyLoadError for an invalid policy, and the listen error (EADDRINUSE…) as is. */
+/** Throws PolicyLoadError for an invalid policy, ApprovalStoreError for an unusable state folder, and the listen error (EADDRINUSE…) as is. */
 export async function startGate(config: GateConfig): Promise<RunningGate> {
   const { log } = config;
   const policy = await PolicySource.open(config.policyPath, { log });
-  const approvals = createMemoryApprovalStore({ ttlMs: config.approvalTtlMs ?? APPROVAL_TTL_MS });
+  const approvals = await openFileApprovalStore({ stateDir: config.stateDir, ttlMs: config.approvalTtlMs ?? APPROVAL_TTL_MS, log });
+  const pending = (await approvals.list()).filter((r) => r.status === 'pending').length;
+  if (pending > 0) log.info(`${pending} approval request${pending === 1 ? '' : 's'} pending in ${config.stateDir}`);
   let base = '';
   const statusUrl = (id: string) => `${base}/mcp-gate/status/${encodeURIComponent(id)}`;
   const childEnv = childEnvironment(config.env ?? process.env);

@@ -7,7 +7,7 @@
 // key appears nowhere but its one line. Needs `npm run build` first.
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import assert from 'node:assert/strict';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connectDirect, connectThroughGate, EVERYTHING_STDIO, startGate, stopAllGates, type GateProcess } from '../helpers/gate.ts';
@@ -28,6 +28,12 @@ policies:
     toolName: get-sum
     mode: require_approval
     priority: 11
+  - name: Slow calls need approval
+    tool: mcp
+    actionPattern: "*"
+    toolName: slow
+    mode: require_approval
+    priority: 12
   - name: Allow the rest
     tool: mcp
     actionPattern: "*"
@@ -277,3 +283,138 @@ describe('approvals on the local gate (server-everything over stdio; short TTL)'
   });
 });
 
+
+describe('approvals survive the gate: the durable store under the state folder', () => {
+  let fixture: FixtureUpstream;
+  let policyFile: string;
+  const adminKey = `sak_${'C3'.repeat(20)}`;
+
+  before(async () => {
+    fixture = await startFixtureServer();
+    const dir = await tempDir('sentrail-approvals-');
+    policyFile = path.join(dir, 'policy.yaml');
+    await writeFile(policyFile, POLICY());
+  });
+  after(async () => {
+    await fixture?.close();
+  });
+
+  const gateOn = (stateDir?: string) => startGate(['--policy', policyFile, '--upstream-url', fixture.mcpUrl], { adminKey, ...(stateDir ? { stateDir } : {}) });
+
+  it('a request pending when the gate stops is still there after a restart, and can be approved', async () => {
+    const first = await gateOn();
+    const { client } = await connectThroughGate(first);
+    const id = await deferred(client, 'echo', { message: 'across restarts' });
+    await client.close();
+    assert.equal((await first.stop()).code, 0);
+
+    const second = await gateOn(first.stateDir);
+    try {
+      assert.match(second.stderr(), /1 approval request pending in /);
+      assert.equal((await status(second, id)).body.status, 'pending');
+      const before = (await fixture.stats()).toolCalls;
+      assert.equal((await decide(second, id, 'approved')).status, 200);
+      const done = await settledStatus(second, id);
+      assert.equal(done.status, 'executed', JSON.stringify(done));
+      assert.deepEqual(done.result, { content: [{ type: 'text', text: 'Echo: across restarts' }] });
+      assert.equal((await fixture.stats()).toolCalls - before, 1);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('kill -9 while requests are being written: every request an agent was told about is there, none torn', async () => {
+    const first = await gateOn();
+    const { client } = await connectThroughGate(first);
+    const told: string[] = [];
+    const calls = Array.from({ length: 40 }, (_, i) =>
+      deferred(client, 'echo', { message: `burst ${i}` }).then(
+        (id) => void told.push(id),
+        () => undefined, // cut off by the kill
+      ),
+    );
+    await waitFor(() => told.length >= 5, 10_000, 'the first approvals to be handed out', 5);
+    await first.stop('SIGKILL');
+    await Promise.all(calls);
+    await client.close().catch(() => undefined);
+    assert.ok(told.length >= 5 && told.length < 40, `${told.length} of 40 answered before the kill: the kill did not land mid-burst`);
+
+    const second = await gateOn(first.stateDir);
+    try {
+      const list = await call(second, 'GET', '/approvals');
+      const ids = new Set((list.body.approvals as { id: string }[]).map((a) => a.id));
+      for (const id of told) assert.ok(ids.has(id), `approval ${id} was handed out but is lost`);
+      const files = await readdir(path.join(first.stateDir, 'approvals'));
+      for (const f of files.filter((n) => n.endsWith('.json'))) JSON.parse(await readFile(path.join(first.stateDir, 'approvals', f), 'utf8'));
+      assert.deepEqual(files.filter((n) => n.endsWith('.tmp')), [], 'temp files of cut writes are cleared at start');
+      assert.equal((await decide(second, told[0]!, 'denied', { reason: 'after the crash' })).status, 200);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('a stored call edited on disk fails with action_hash_mismatch and is not run', async () => {
+    const gate = await gateOn();
+    try {
+      const { client } = await connectThroughGate(gate);
+      const id = await deferred(client, 'echo', { message: 'harmless' });
+      await client.close();
+      const file = path.join(gate.stateDir, 'approvals', `${id}.json`);
+      const record = JSON.parse(await readFile(file, 'utf8')) as { params: { arguments: { message: string } } };
+      record.params.arguments.message = 'something else entirely';
+      await writeFile(file, JSON.stringify(record));
+      const before = (await fixture.stats()).toolCalls;
+      assert.equal((await decide(gate, id, 'approved')).status, 200);
+      const done = await settledStatus(gate, id);
+      assert.equal(done.status, 'failed');
+      assert.equal((done.error as { reason: string }).reason, 'action_hash_mismatch');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal((await fixture.stats()).toolCalls, before);
+    } finally {
+      await gate.stop();
+    }
+  });
+
+  it('a gate killed while replaying: after the restart the request reads failed (replay_interrupted), never replayed twice', async () => {
+    const first = await gateOn();
+    const { client } = await connectThroughGate(first);
+    const id = await deferred(client, 'slow', { ms: 20_000 });
+    await client.close();
+    const before = (await fixture.stats()).toolCalls;
+    assert.equal((await decide(first, id, 'approved')).status, 200);
+    await waitFor(async () => (await fixture.stats()).toolCalls > before, 5000, 'the replay to reach the upstream');
+    await first.stop('SIGKILL');
+
+    const second = await gateOn(first.stateDir);
+    try {
+      const s = (await status(second, id)).body;
+      assert.equal(s.status, 'failed', JSON.stringify(s));
+      assert.equal((s.error as { reason: string }).reason, 'replay_interrupted');
+      assert.equal((await decide(second, id, 'approved')).status, 409);
+      assert.equal((await fixture.stats()).toolCalls - before, 1);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('two gates on one state folder share it safely: decisions through both, one replay', async () => {
+    const a = await gateOn();
+    const b = await gateOn(a.stateDir);
+    try {
+      const { client } = await connectThroughGate(a);
+      const id = await deferred(client, 'echo', { message: 'two gates' });
+      await client.close();
+      assert.equal((await status(b, id)).body.status, 'pending', 'b reads what a stored');
+      const before = (await fixture.stats()).toolCalls;
+      const decisions = await Promise.all([a, b, a, b, a, b].map((g) => decide(g, id, 'approved')));
+      assert.equal(decisions.filter((d) => d.status === 200).length, 1, JSON.stringify(decisions.map((d) => d.status)));
+      const done = await settledStatus(a, id);
+      assert.equal(done.status, 'executed');
+      assert.equal((await status(b, id)).body.status, 'executed');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal((await fixture.stats()).toolCalls - before, 1);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+});
