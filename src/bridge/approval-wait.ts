@@ -25,7 +25,7 @@ export interface WaitOptions {
   progress?: (waitedMs: number) => void;
   progressEveryMs?: number;
   /** The pause before the next poll (default: approval-schedule.ts). */
-  delay?: (attempt: number, retryAfterMs: number | null, remainingMs: number) => number;
+  delay?: (waitedMs: number, retryAfterMs: number | null, remainingMs: number) => number;
   log?: { debug(m: string, f?: Record<string, unknown>): void; warn(m: string, f?: Record<string, unknown>): void };
   now?: () => number;
 }
@@ -91,7 +91,7 @@ export async function waitForApproval(opts: WaitOptions): Promise<WaitEnd> {
       }
       const remaining = deadline - now();
       if (remaining <= 0) return { kind: 'still-pending', waitedMs: now() - started, lastProblem };
-      await pause(delay(attempt, retryAfterMs, remaining), opts.signal);
+      await pause(delay(now() - started, retryAfterMs, remaining), opts.signal);
     }
   } finally {
     clearInterval(ticker);

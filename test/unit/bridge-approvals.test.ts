@@ -30,8 +30,8 @@ function scripted(polls: StatusPoll[]): StatusReader & { calls: number } {
 const pending: StatusPoll = { kind: 'answer', answer: answer({}), retryAfterMs: null };
 
 describe('the poll schedule', () => {
-  it('backs off 1 s, 2 s, 4 s, then stays at 5 s', () => {
-    assert.deepEqual([0, 1, 2, 3, 4, 20].map(backoffMs), [1000, 2000, 4000, 5000, 5000, 5000]);
+  it('backs off by the time waited: 1 s at first, 2 s at 15 s, 5 s from one minute on', () => {
+    assert.deepEqual([0, 3000, 15_000, 30_000, 60_000, 600_000, -5].map(backoffMs), [1000, 1200, 2000, 3000, 5000, 5000, 1000]);
   });
   it('reads Retry-After as seconds or an HTTP-date; garbage and absence are null', () => {
     const now = Date.parse('2026-12-07T20:00:00Z');
@@ -45,8 +45,8 @@ describe('the poll schedule', () => {
   it('waits the longer of the backoff and Retry-After, never past the bound', () => {
     assert.equal(nextPollDelay(0, null, 60_000), 1000);
     assert.equal(nextPollDelay(0, 9000, 60_000), 9000);
-    assert.equal(nextPollDelay(5, 1000, 60_000), 5000);
-    assert.equal(nextPollDelay(5, 30_000, 2500), 2500);
+    assert.equal(nextPollDelay(120_000, 1000, 60_000), 5000);
+    assert.equal(nextPollDelay(120_000, 30_000, 2500), 2500);
     assert.equal(nextPollDelay(0, null, -10), 0);
   });
 });
