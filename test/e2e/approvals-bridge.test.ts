@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runCli } from '../helpers/cli.ts';
 import { connectDirect, decideApproval, EVERYTHING_STDIO, listApprovals, startGate, stopAllGates, type GateProcess } from '../helpers/gate.ts';
 import { bridgeClient, rawBridge, rawInitialize, sleep, tempDir, waitFor, within, type BridgeClient } from '../helpers/mcp.ts';
 
@@ -199,5 +200,14 @@ describe('the gate side of the wait', () => {
       if (raw.child.exitCode === null) raw.kill('SIGKILL');
       await gate.stop();
     }
+  });
+});
+
+describe('--approval-wait on the command line', () => {
+  it('a value that is not a number of seconds is refused, naming the flag', async () => {
+    const { code, stdout, stderr } = await runCli(['bridge', '--approval-wait', '10m']);
+    assert.equal(code, 2);
+    assert.equal(stdout, '');
+    assert.match(stderr, /option '--approval-wait <seconds>' argument '10m' is invalid\. a number of seconds, 0 or more/);
   });
 });

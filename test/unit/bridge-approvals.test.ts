@@ -9,6 +9,7 @@ import { formatWait, readStatusAnswer, settledResult, stillPendingResult, waitin
 import { backoffMs, nextPollDelay, parseRetryAfter } from '../../src/bridge/approval-schedule.ts';
 import type { StatusPoll, StatusReader } from '../../src/bridge/approval-status.ts';
 import { waitForApproval } from '../../src/bridge/approval-wait.ts';
+import { parseBridgeArgs } from '../../src/cli/bridge-args.ts';
 import type { JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from '../../src/relay/jsonrpc.ts';
 
 // The wait's timers are unref'd (a wait must never keep the bridge alive): this keeps the test's loop up.
@@ -28,6 +29,16 @@ function scripted(polls: StatusPoll[]): StatusReader & { calls: number } {
   return reader;
 }
 const pending: StatusPoll = { kind: 'answer', answer: answer({}), retryAfterMs: null };
+
+describe('--approval-wait', () => {
+  it('takes seconds, like --request-timeout; anything else goes to commander, which explains it', () => {
+    assert.equal(parseBridgeArgs(['--approval-wait', '2'])?.approvalWait, 2);
+    assert.equal(parseBridgeArgs(['--approval-wait', '0'])?.approvalWait, 0);
+    assert.equal(parseBridgeArgs([])?.approvalWait, undefined, 'absent: the bridge applies its default (600 s)');
+    assert.equal(parseBridgeArgs(['--approval-wait', '10m']), null);
+    assert.equal(parseBridgeArgs(['--approval-wait', '-1']), null);
+  });
+});
 
 describe('the poll schedule', () => {
   it('backs off by the time waited: 1 s at first, 2 s at 15 s, 5 s from one minute on', () => {
