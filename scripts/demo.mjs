@@ -1,7 +1,9 @@
 // `npm run demo`: the product doing its main job in one command. A local Sentrail gate in front of
 // the MCP "everything" server with the demo org policy (examples/demo/), the bridge under a real
 // MCP client (the SDK's), and calls that are allowed, blocked locally, blocked by the gate, and
-// held for approval, each with its decision.
+// held for approval, each with its decision. A held call stays open while a reviewer decides
+// (here the demo itself, with the gate's admin key): one is approved and the agent receives the
+// real result; one is denied and the agent is told why.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -16,7 +18,9 @@ const BIN = path.join(ROOT, 'bin', 'sentrail.js');
 const EVERYTHING = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 const c = new Chalk({ level: process.stdout.isTTY && !process.env.NO_COLOR ? 1 : 0 });
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'sentrail-demo-'));
-const apiKey = `agk_${Array.from({ length: 40 }, () => 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 36)]).join('')}`;
+const randomKey = (prefix) => `${prefix}${Array.from({ length: 40 }, () => 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 36)]).join('')}`;
+const apiKey = randomKey('agk_');
+const adminKey = randomKey('sak_');
 const children = [];
 
 function say(line = '') {
@@ -25,7 +29,7 @@ function say(line = '') {
 
 async function startGate() {
   const gate = spawn(process.execPath, [BIN, 'gate', '--policy', path.join(ROOT, 'examples/demo'), '--upstream', `"${process.execPath}" "${EVERYTHING}" stdio`, '--port', '0'], {
-    env: { ...process.env, SENTRAIL_GATE_API_KEY: apiKey },
+    env: { ...process.env, SENTRAIL_GATE_API_KEY: apiKey, SENTRAIL_ADMIN_KEY: adminKey, SENTRAIL_GATE_STATE_DIR: path.join(tmp, 'gate') },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   children.push(gate);
@@ -61,17 +65,50 @@ const LABEL = {
   local: c.red.bold('BLOCKED (local)  '),
   gate: c.red.bold('BLOCKED (gate)   '),
   approval: c.yellow.bold('HELD FOR APPROVAL'),
+  approved: c.green.bold('APPROVED, RAN    '),
+  denied: c.red.bold('DENIED           '),
 };
 
-async function show(client, who, name, args) {
+/** The reviewer's side: `POST C/approval-decision` with the gate's admin key (what `sentrail approvals approve|deny` does). */
+function reviewer(gateUrl, decision, reason) {
+  return async (id) => {
+    await new Promise((r) => setTimeout(r, 1500)); // a person reads the request
+    const res = await fetch(gateUrl.replace(/\/mcp-gate\/sse$/, '/approval-decision'), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ approvalRequestId: id, decision, ...(reason ? { reason } : {}) }),
+    });
+    if (!res.ok) throw new Error(`the gate refused the decision (HTTP ${res.status}): ${await res.text()}`);
+    say(`      ${c.dim(`a reviewer ${decision} approval ${id}${reason ? `: "${reason}"` : ''}`)}`);
+  };
+}
+
+/**
+ * A call as the agent makes it, with its outcome. `review`: what the reviewer does once the bridge
+ * reports the call held (its first progress names the approval).
+ */
+async function show(client, who, name, args, review) {
   const t0 = performance.now();
-  const result = await client.callTool({ name, arguments: args });
+  let reviewing = null;
+  const onprogress = (p) => {
+    const id = /approval (\S+), waited/.exec(p.message ?? '')?.[1];
+    if (!id || reviewing) return;
+    say(`  ${LABEL.approval}  ${c.bold(name)} ${c.dim(`as ${who}: the call stays open`)}`);
+    say(`      ${c.dim(p.message)}`);
+    reviewing = review?.(id);
+  };
+  const result = await client.callTool({ name, arguments: args }, undefined, { onprogress, timeout: 120_000 });
+  await reviewing;
   const ms = (performance.now() - t0).toFixed(1);
   const meta = result._meta?.sentrail;
-  const text = (result.content?.find((x) => x.type === 'text')?.text ?? '').split('\n')[0];
+  const first = result.content?.[0];
+  // A result without text (gzip-file-as-resource answers with a resource): say what it holds.
+  const text = (result.content?.find((x) => x.type === 'text')?.text ?? (first ? `the upstream's result: ${first.type} ${first.name ?? first.uri ?? first.resource?.uri ?? ''}` : '')).split('\n')[0];
   let label = LABEL.allow;
   if (meta?.status === 'blocked') label = meta.source === 'local' ? LABEL.local : LABEL.gate;
   if (meta?.status === 'require_approval') label = LABEL.approval;
+  if (meta?.status === 'denied') label = LABEL.denied;
+  if (reviewing && !meta) label = LABEL.approved;
   say(`  ${label}  ${c.bold(name)} ${c.dim(`as ${who}, ${ms} ms`)}`);
   say(`      ${c.dim(text.length > 150 ? text.slice(0, 147) + '…' : text)}`);
   if (meta?.status === 'blocked') say(`      ${c.dim(`policy "${meta.policy}" · version ${meta.policyVersion ?? '?'} · decided by the ${meta.source === 'local' ? 'bridge, the call never left the machine' : 'gate'}`)}`);
@@ -92,13 +129,13 @@ async function main() {
   await show(claude, 'claude-code', 'echo', { message: 'Hello through Sentrail' });
   await show(claude, 'claude-code', 'get-sum', { a: 40, b: 2 });
   await show(claude, 'claude-code', 'get-env', {});
-  const held = await show(claude, 'claude-code', 'gzip-file-as-resource', { name: 'notes.txt.gz', data: 'data:text/plain;base64,SGVsbG8=' });
-  if (held?.approvalRequestId) {
-    const statusUrl = gateUrl.replace(/\/mcp-gate\/sse$/, `/mcp-gate/status/${held.approvalRequestId}`);
-    const status = await (await fetch(statusUrl, { headers: { authorization: `Bearer ${apiKey}` } })).json();
-    say(`      ${c.dim(`approval ${held.approvalRequestId}: status ${status.status} (GET …/mcp-gate/status/{id})`)}`);
-  }
+  await show(claude, 'claude-code', 'gzip-file-as-resource', { name: 'notes.txt.gz', data: 'data:text/plain;base64,SGVsbG8=' }, reviewer(gateUrl, 'approved'));
   await claude.close();
+
+  say();
+  const ci = await bridgeClient(gateUrl, 'ci-bot');
+  await show(ci, 'ci-bot', 'trigger-long-running-operation', { duration: 1, steps: 1 }, reviewer(gateUrl, 'denied', 'not during the release freeze'));
+  await ci.close();
 
   say();
   const untrusted = await bridgeClient(gateUrl, 'untrusted-bot');
@@ -106,6 +143,7 @@ async function main() {
   await untrusted.close();
   say();
   say(c.dim('Blocks the bridge is certain of never leave the machine; everything else goes to the gate, which decides again.'));
+  say(c.dim('A call held for approval stays open while a reviewer decides: approved, the agent gets the real result.'));
 }
 
 main()

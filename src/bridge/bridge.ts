@@ -10,6 +10,8 @@ import { StdioTransport } from '../relay/stdio-transport.ts';
 import { bridgeCredentials, type Credential, type CredentialSource } from './credentials.ts';
 import { resolveGateAddress, type GateAddress } from './gate-address.ts';
 import { GateConnection, type TransportChoice } from './gate-connection.ts';
+import { createApprovalInterceptor } from './approval-interceptor.ts';
+import { createStatusReader } from './approval-status.ts';
 import { createHttpClient } from './http-client.ts';
 import { createPolicyInterceptor } from './policy-interceptor.ts';
 import { PolicySync } from './policy-sync.ts';
@@ -27,6 +29,8 @@ export interface BridgeOptions {
   apiKey?: string;
   /** Seconds a forwarded request may go without a word from the gate (0: no bound); REQUEST_TIMEOUT_S. */
   requestTimeout?: number;
+  /** Seconds a call held for approval may wait for the reviewer (0: do not wait); APPROVAL_WAIT_S. */
+  approvalWait?: number;
   version: string;
   /** The token store of `sentrail login` (next issue) plugs in here. */
   store?: CredentialSource;
@@ -40,6 +44,14 @@ const EXIT_DEADLINE_MS = 1800;
  * that a client without a timeout of its own (Claude Code's is about a day) is not left waiting.
  */
 export const REQUEST_TIMEOUT_S = 300;
+
+/**
+ * The default bound on waiting for a reviewer (docs/bridge.md, "Held for approval"). Claude Code
+ * keeps no timer of its own on a stdio server's request and restarts its remote idle watchdog
+ * (300 s) on progress, but its UI is reported to give up on calls that block for 10–15 minutes:
+ * the bridge answers first, and the approval stays open for a later identical call.
+ */
+export const APPROVAL_WAIT_S = 600;
 
 export function defaultLogFile(gate: string | undefined): string {
   return path.join(dirs.state(), `bridge-${gate ? gateKey(gate) : 'no-gate'}.log`);
@@ -121,6 +133,13 @@ export async function runBridgeProcess(opts: BridgeOptions): Promise<number> {
     notifyClient: (n) => void stdio.send(n),
     redact: (text) => log.redactor.redact(text),
   });
+  const approvals = createApprovalInterceptor({
+    // No cloud base (a URL without /mcp-gate and no --cloud-url): no status endpoint to ask.
+    read: address?.cloudBase ? createStatusReader({ cloudBase: address.cloudBase, http: httpClient, headers: async () => (await gate?.freshAuthHeaders()) ?? {} }) : null,
+    boundMs: (opts.approvalWait ?? APPROVAL_WAIT_S) * 1000,
+    notifyClient: (n) => void stdio.send(n),
+    log,
+  });
   const firstCheck = createPolicyInterceptor({ policy, agent, log, gateLabel, redact: (text) => log.redactor.redact(text) });
   const relay = new Relay({
     client: stdio,
@@ -140,6 +159,8 @@ export async function runBridgeProcess(opts: BridgeOptions): Promise<number> {
       },
       session.interceptor,
       firstCheck,
+      // After the first check, whose response hook turns the gate's blocks into results.
+      approvals.interceptor,
     ],
     log,
   });
@@ -166,6 +187,7 @@ export async function runBridgeProcess(opts: BridgeOptions): Promise<number> {
       setTimeout(() => resolve(0), EXIT_DEADLINE_MS).unref();
       session.stop();
       policy.stop();
+      approvals.stop();
       relay.failAll(new UpstreamError('the bridge is shutting down', -32000, undefined, 'closed'));
       void (gate?.close(1000) ?? Promise.resolve()).finally(() => resolve(0));
     };

@@ -25,6 +25,7 @@ export function parseBridgeArgs(args: string[]): BridgeFlags | null {
         'log-level': { type: 'string' },
         'api-key': { type: 'string' },
         'request-timeout': { type: 'string' },
+        'approval-wait': { type: 'string' },
       },
     }));
   } catch {
@@ -34,6 +35,8 @@ export function parseBridgeArgs(args: string[]): BridgeFlags | null {
   if (values['log-level'] !== undefined && !LEVELS.includes(values['log-level'])) return null;
   const requestTimeout = values['request-timeout'] === undefined ? undefined : parseSeconds(values['request-timeout']);
   if (requestTimeout === null) return null;
+  const approvalWait = values['approval-wait'] === undefined ? undefined : parseSeconds(values['approval-wait']);
+  if (approvalWait === null) return null;
   const flags: BridgeFlags = { transport: (values.transport ?? 'auto') as BridgeFlags['transport'], logLevel: (values['log-level'] ?? 'info') as BridgeFlags['logLevel'] };
   if (values.gate !== undefined) flags.gate = values.gate;
   if (values['cloud-url'] !== undefined) flags.cloudUrl = values['cloud-url'];
@@ -43,6 +46,7 @@ export function parseBridgeArgs(args: string[]): BridgeFlags | null {
   if (values['log-file'] !== undefined) flags.logFile = values['log-file'];
   if (values['api-key'] !== undefined) flags.apiKey = values['api-key'];
   if (requestTimeout !== undefined) flags.requestTimeout = requestTimeout;
+  if (approvalWait !== undefined) flags.approvalWait = approvalWait;
   return flags;
 }
 

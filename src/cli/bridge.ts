@@ -19,6 +19,8 @@ export interface BridgeFlags {
   apiKey?: string;
   /** --request-timeout, in seconds (0: no bound). */
   requestTimeout?: number;
+  /** --approval-wait, in seconds (0: do not wait for a reviewer). */
+  approvalWait?: number;
 }
 
 /**

@@ -164,6 +164,7 @@ export function buildProgram(run: (action: Action) => void): Command {
     .addOption(new Option('--log-level <level>', 'log detail').choices(['error', 'warn', 'info', 'debug']).default('info'))
     .option('--api-key <key>', 'an agk_ API key (visible to other processes: prefer SENTRAIL_API_KEY)')
     .option('--request-timeout <seconds>', 'answer a request the gate has said nothing about for this long, and cancel it there (0: no bound)', secondsOption, 300)
+    .option('--approval-wait <seconds>', 'how long a call held for approval waits for a reviewer before the bridge answers with the approval id (0: answer at once)', secondsOption, 600)
     .exitOverride()
     .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./bridge.ts')).runBridge(o as never)));
 

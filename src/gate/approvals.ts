@@ -8,7 +8,8 @@
 // `UPDATE … WHERE id = $1 AND status = 'pending' AND expires_at > now() RETURNING *`). Two
 // implementations: in memory (unit tests) and files under the gate's state folder
 // (approval-file-store.ts, what the gate uses).
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { hashCall } from '../relay/call-hash.ts';
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'executed' | 'failed';
 export const APPROVAL_STATUSES: readonly ApprovalStatus[] = ['pending', 'approved', 'denied', 'expired', 'executed', 'failed'];
@@ -101,19 +102,8 @@ export class ApprovalStateError extends Error {
   }
 }
 
-/** JSON with object keys sorted at every level: one text per value, whatever the key order. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-}
-
-export function hashCall(call: Pick<DeferredCall, 'method' | 'params'>): string {
-  return createHash('sha256').update(canonicalJson({ method: call.method, params: call.params })).digest('hex');
-}
+// The call's text and fingerprint live on the shared floor (the bridge uses them too).
+export { canonicalJson, hashCall } from '../relay/call-hash.ts';
 
 /** True when the stored call still hashes to what was deferred. */
 export function callUnchanged(record: ApprovalRecord): boolean {

@@ -89,6 +89,7 @@ export interface RelayOptions {
 
 interface Pending {
   request: JsonRpcRequest;
+  /** Sent upstream, its answer not arrived yet (what an upstream outage or timeout affects). */
   forwarded: boolean;
   /** Its `_meta.progressToken`, keyed as the upstream's progress notifications name it. */
   progressKey?: string;
@@ -192,6 +193,11 @@ export class Relay {
       this.log?.debug('dropped a response nobody is waiting for', { id: message.id });
       return;
     }
+    // The upstream has answered: its part is over. The deadline measured its silence, and an outage
+    // from now on cannot affect the request, so neither applies while interceptors shape the answer
+    // (which may take minutes: a call held for approval, approval-interceptor.ts).
+    this.deadlines.clear(key!);
+    entry.forwarded = false;
     let res: JsonRpcResponse = message;
     try {
       for (const i of this.interceptors) if (i.response) res = await i.response(entry.request, res);

@@ -150,3 +150,22 @@ export async function waitForExit(pid: number, ms = 3000): Promise<void> {
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** A reviewer's decision on the gate (`POST C/approval-decision` with its admin key), as `sentrail approvals approve|deny` makes it. */
+export async function decideApproval(gate: GateProcess, approvalRequestId: string, decision: 'approved' | 'denied', reason?: string): Promise<Record<string, unknown>> {
+  const res = await fetch(`${gate.base}/approval-decision`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${gate.adminKey}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ approvalRequestId, decision, ...(reason !== undefined ? { reason } : {}) }),
+  });
+  const body = (await res.json()) as Record<string, unknown>;
+  if (res.status !== 200) throw new Error(`the gate refused the decision (HTTP ${res.status}): ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** Every approval request the gate holds (`GET C/approvals`, the reviewer's view: `id`, `status`, `tool`, `arguments`, …). */
+export async function listApprovals(gate: GateProcess): Promise<Array<Record<string, unknown>>> {
+  const res = await fetch(`${gate.base}/approvals`, { headers: { Authorization: `Bearer ${gate.adminKey}` } });
+  if (res.status !== 200) throw new Error(`GET /approvals answered HTTP ${res.status}`);
+  return ((await res.json()) as { approvals: Array<Record<string, unknown>> }).approvals;
+}
