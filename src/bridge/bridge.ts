@@ -11,6 +11,7 @@ import { bridgeCredentials, type Credential, type CredentialSource } from './cre
 import { resolveGateAddress, type GateAddress } from './gate-address.ts';
 import { GateConnection, type TransportChoice } from './gate-connection.ts';
 import { createApprovalInterceptor } from './approval-interceptor.ts';
+import { createAuditObserver } from './audit-observer.ts';
 import { createStatusReader } from './approval-status.ts';
 import { createHttpClient } from './http-client.ts';
 import { createPolicyInterceptor } from './policy-interceptor.ts';
@@ -31,6 +32,8 @@ export interface BridgeOptions {
   requestTimeout?: number;
   /** Seconds a call held for approval may wait for the reviewer (0: do not wait); APPROVAL_WAIT_S. */
   approvalWait?: number;
+  /** false (--no-audit, SENTRAIL_AUDIT=off): no local audit lines. */
+  audit?: boolean;
   version: string;
   /** The token store of `sentrail login` (next issue) plugs in here. */
   store?: CredentialSource;
@@ -141,6 +144,18 @@ export async function runBridgeProcess(opts: BridgeOptions): Promise<number> {
     log,
   });
   const firstCheck = createPolicyInterceptor({ policy, agent, log, gateLabel, redact: (text) => log.redactor.redact(text) });
+  const auditOn = opts.audit !== false && process.env.SENTRAIL_AUDIT !== 'off';
+  const audit = auditOn
+    ? createAuditObserver({
+        gate: gateLabel,
+        agent,
+        open: async () => {
+          const { openAuditLog, sha256 } = await import('../audit/audit-log.ts');
+          return { sink: openAuditLog(), sha256 };
+        },
+        warn: (message) => log.warn(message),
+      })
+    : null;
   const relay = new Relay({
     client: stdio,
     upstream: gate ?? { start: async () => {}, send: async () => { throw new UpstreamError('no gate is configured', -32000, undefined, 'unreachable'); }, close: async () => {} },
@@ -159,9 +174,12 @@ export async function runBridgeProcess(opts: BridgeOptions): Promise<number> {
       },
       session.interceptor,
       firstCheck,
+      // Between the two: it sees the gate's own answer, before the wait replaces a held one.
+      ...(audit ? [audit.interceptor] : []),
       // After the first check, whose response hook turns the gate's blocks into results.
       approvals.interceptor,
     ],
+    ...(audit ? { onAnswer: audit.onAnswer } : {}),
     log,
   });
   if (gate) {

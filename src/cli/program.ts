@@ -152,6 +152,18 @@ export function buildProgram(run: (action: Action) => void): Command {
     .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./doctor.ts')).runDoctor(o as never)));
 
   program
+    .command('audit')
+    .description("the bridge's local audit: every decision it made or relayed (never argument values); `audit verify` checks its hash chain")
+    .argument('[verify]', 'verify: check that no line was edited or removed')
+    .option('--since <when>', 'only lines since then: 30s, 15m, 1h, 2d, or a date')
+    .option('--decision <decision>', 'only this decision: allow, block, require_approval, fail_closed, error')
+    .option('--tool <glob>', 'only tools matching this pattern (delete_*, *_issue)')
+    .option('--json', 'JSON lines (verify: one JSON object)')
+    .option('--follow', 'keep printing new lines as they are written, like tail -f')
+    .exitOverride()
+    .action((what: string | undefined, o: Record<string, string | boolean | undefined>) => run(async () => (await import('./audit.ts')).runAudit({ ...o, ...(what ? { what } : {}) } as never)));
+
+  program
     .command('bridge')
     .description('the stdio MCP server Claude Code launches: relays to your Sentrail gate, with the org policy as a local first check')
     .option('--gate <url>', 'the gate URL (e.g. https://<ref>.supabase.co/functions/v1/mcp-gate/sse), or any MCP HTTP endpoint (default: the default gate of sentrail login)')
@@ -164,6 +176,7 @@ export function buildProgram(run: (action: Action) => void): Command {
     .addOption(new Option('--log-level <level>', 'log detail').choices(['error', 'warn', 'info', 'debug']).default('info'))
     .option('--api-key <key>', 'an agk_ API key (visible to other processes: prefer SENTRAIL_API_KEY)')
     .option('--request-timeout <seconds>', 'answer a request the gate has said nothing about for this long, and cancel it there (0: no bound)', secondsOption, 300)
+    .option('--no-audit', 'write no local audit lines (also SENTRAIL_AUDIT=off)')
     .option('--approval-wait <seconds>', 'how long a call held for approval waits for a reviewer before the bridge answers with the approval id (0: answer at once)', secondsOption, 600)
     .exitOverride()
     .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./bridge.ts')).runBridge(o as never)));
