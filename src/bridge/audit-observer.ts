@@ -34,6 +34,8 @@ export interface AuditObserverOptions {
   /** Opens the writer (lazily, once); null when the audit is off. */
   open: () => Promise<{ sink: AuditSink; sha256: (text: string) => string }>;
   warn: (message: string) => void;
+  /** A decision the bridge made alone (a local block), once written: for the gate's audit. */
+  reportLocal?: (record: AuditRecord) => void;
   now?: () => number;
 }
 
@@ -81,7 +83,9 @@ export function createAuditObserver(opts: AuditObserverOptions): { interceptor: 
       const w = await writer;
       if (!w) return;
       try {
-        w.sink.append(build(w.sha256));
+        const record = build(w.sha256);
+        w.sink.append(record);
+        if (record.source === 'local' && record.decision === 'block') opts.reportLocal?.(record);
       } catch (err) {
         opts.warn(`an audit line could not be written: ${(err as Error).message}`);
       }

@@ -12,6 +12,7 @@ import { resolveGateAddress, type GateAddress } from './gate-address.ts';
 import { GateConnection, type TransportChoice } from './gate-connection.ts';
 import { createApprovalInterceptor } from './approval-interceptor.ts';
 import { createAuditObserver } from './audit-observer.ts';
+import { createAuditUploader } from './audit-upload.ts';
 import { createStatusReader } from './approval-status.ts';
 import { createHttpClient } from './http-client.ts';
 import { createPolicyInterceptor } from './policy-interceptor.ts';
@@ -145,6 +146,8 @@ export async function runBridgeProcess(opts: BridgeOptions): Promise<number> {
   });
   const firstCheck = createPolicyInterceptor({ policy, agent, log, gateLabel, redact: (text) => log.redactor.redact(text) });
   const auditOn = opts.audit !== false && process.env.SENTRAIL_AUDIT !== 'off';
+  const cloudBase = address?.cloudBase ?? null;
+  const uploader = auditOn && cloudBase ? createAuditUploader({ cloudBase, http: httpClient, headers: async () => (await gate?.freshAuthHeaders()) ?? {}, log }) : null;
   const audit = auditOn
     ? createAuditObserver({
         gate: gateLabel,
@@ -154,6 +157,7 @@ export async function runBridgeProcess(opts: BridgeOptions): Promise<number> {
           return { sink: openAuditLog(), sha256 };
         },
         warn: (message) => log.warn(message),
+        ...(uploader ? { reportLocal: (record) => uploader.report(record) } : {}),
       })
     : null;
   const relay = new Relay({

@@ -8,6 +8,7 @@
 //   /approvals[/{id}]        GET, admin key only: the approval requests, for reviewers
 //   /mcp-gate/whoami         GET: the credential's subject and scopes
 //   /evaluate-action         POST: one decision with the org policy (Sentrail's API reference)
+//   /mcp-gate/audit          POST: decisions a bridge made on its own (local blocks), for the gate's audit
 //   /.well-known/oauth-protected-resource[/mcp-gate]   GET, no auth: RFC 9728 metadata (--issuer only)
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AdminAuth } from './admin-auth.ts';
@@ -18,6 +19,7 @@ import { UNAUTHORIZED_BODY, type Verifier } from './auth.ts';
 import { PROTECTED_RESOURCE_PATH, PROTECTED_RESOURCE_ROOT_PATH, REQUIRED_SCOPE, type ProtectedResource } from './protected-resource.ts';
 import type { HostedEndpoint } from './hosted-handler.ts';
 import { sendJson } from './http.ts';
+import { AUDIT_PATH, serveAuditReport } from './audit-route.ts';
 import { EVALUATE_ACTION_PATH, serveEvaluateAction } from './evaluate-action-route.ts';
 import { GATE_MCP_PATH, wantsLegacyStream, type LegacySseSessions } from './legacy-sse.ts';
 import { servePolicy, serveWhoami } from './metadata-routes.ts';
@@ -101,6 +103,7 @@ async function route(req: IncomingMessage, res: ServerResponse, r: GateRoutes): 
     return r.streamable!.handle(req, res);
   }
   if (path === EVALUATE_ACTION_PATH) return serveEvaluateAction(req, res, r.policy, r.log);
+  if (path === AUDIT_PATH) return serveAuditReport(req, res, principal, r.log);
   if (req.method !== 'GET') return sendJson(res, 405, { ok: false, error: 'Method not allowed' }, { Allow: 'GET' });
   if (path === '/mcp-gate/policy') return servePolicy(req, res, r.policy, r.policyMaxAgeSeconds);
   if (path === '/mcp-gate/whoami') return serveWhoami(res, principal);

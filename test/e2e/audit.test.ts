@@ -7,7 +7,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { canonicalJson } from '../../src/relay/call-hash.ts';
 import { runCli } from '../helpers/cli.ts';
-import { bridgeClient, plantedKey, startLocalGate, tempDir, type Upstream } from '../helpers/mcp.ts';
+import { bridgeClient, plantedKey, startEverything, startLocalGate, tempDir, waitFor, type Upstream } from '../helpers/mcp.ts';
+import { startHostileGate } from '../fixtures/hostile-gate.ts';
 
 const POLICY = `version: "audit-1"
 policies:
@@ -65,6 +66,10 @@ describe('the local audit', () => {
     assert.equal(lines[1].policyVersion, 'audit-1');
     for (const l of lines) assert.ok(typeof l.latencyMs === 'number' && l.latencyMs >= 0 && !Number.isNaN(Date.parse(l.time)) && l.gate === gate.mcpUrl);
 
+    // The local block reached the gate's audit too (the only decision the gate would not have seen).
+    await waitFor(() => /audit reported by api-key:\w+: block get-env \(agent claude-code, local, policy "No reading the environment"\)/.test(gate.stderr()), 5000, 'the local block in the gate\'s log');
+    assert.doesNotMatch(gate.stderr(), /audit reported by .*: (allow|require_approval|block get-sum)/, 'only local blocks are reported');
+
     const listed = await runCli(['audit', '--json'], { env });
     assert.equal(listed.stdout.trim().split('\n').length, 4);
     const blocks = await runCli(['audit', '--decision', 'block', '--json'], { env });
@@ -110,5 +115,32 @@ describe('the local audit', () => {
     assert.deepEqual({ ok: report.ok, anchored: report.anchoredAfterRotation, files: report.files }, { ok: true, anchored: true, files: 5 });
     const last = JSON.parse((await readLines(path.join(dir, 'audit.jsonl'))).at(-1)!);
     assert.equal(last.argsDigest, digest({ i: 9_999 }), 'the last call is the last line: nothing lost at the end');
+  });
+
+  it('a gate without the audit endpoint: asked once (404), then left alone; the bridge keeps blocking and auditing locally', { timeout: 60_000 }, async () => {
+    const dir = await tempDir('sentrail-audit-policy-');
+    await writeFile(path.join(dir, 'policy.yaml'), POLICY);
+    // MCP from server-everything; the gate's other endpoints (--cloud-url) from a server that answers
+    // 404 to everything, as a gate without the audit endpoint does. The first check comes from --policy.
+    const plain = await startHostileGate('not-found');
+    const everything = await startEverything();
+    try {
+      const bridge = await bridgeClient({ gate: everything.mcpUrl, policy: path.join(dir, 'policy.yaml'), apiKey: plantedKey('nf'), extraArgs: ['--cloud-url', plain.base] });
+      try {
+        for (let i = 0; i < 3; i++) {
+          const r = await bridge.client.callTool({ name: 'get-env', arguments: { i } });
+          assert.equal((r._meta as { sentrail: { source: string } }).sentrail.source, 'local');
+        }
+        await waitFor(() => plain.requests.some((q) => q.path === '/mcp-gate/audit'), 5000, 'the audit report');
+        await new Promise((r) => setTimeout(r, 300));
+      } finally {
+        await bridge.close();
+      }
+      assert.equal(plain.requests.filter((q) => q.path === '/mcp-gate/audit').length, 1, 'after a 404, no more reports');
+      assert.equal((await readLines(auditFile(bridge.setup.stateDir))).length, 3);
+    } finally {
+      await plain.close();
+      await everything.close();
+    }
   });
 });
