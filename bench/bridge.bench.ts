@@ -664,6 +664,11 @@ try {
     ['tools/call echo, sequential, p50 ms', (n) => median(lat[n]!), f2, 'le'],
     ...levels.map((k): [string, (n: Name) => number, (v: number) => string, 'le' | 'ge'] => [`throughput, ${k} in flight, calls/s`, (n) => rate(k, n), f0, 'ge']),
   ];
+  const auditInfo: [string, (n: Name) => number, (v: number) => string][] = [
+    ['tools/call echo, sequential, p99 ms', (n) => percentile(lat[n]!, 99), f2],
+    ['RSS idle, MB', (n) => mb(idle[n]!), f1],
+    ['cold start → tools/list, ms, median', (n) => median(cold[n]!.list), f0],
+  ];
   const auditTable = AUDIT_COMPARE
     ? [
         '| metric | audit on (default) | audit off (--no-audit) | on/off | target | result |',
@@ -674,6 +679,7 @@ try {
           verdicts.push({ metric: `audit: ${metric}`, pass });
           return `| ${metric} | ${fmt(fn('bridge'))} | ${fmt(fn(AUDIT_OFF))} | ${ratio.toFixed(3)}x | ${kind === 'le' ? '≤ 1.05x' : '≥ 0.95x'} | ${pass ? '**pass**' : '**FAIL**'} |`;
         }),
+        ...auditInfo.map(([metric, fn, fmt]) => `| ${metric} | ${fmt(fn('bridge'))} | ${fmt(fn(AUDIT_OFF))} | ${(fn('bridge') / fn(AUDIT_OFF)).toFixed(3)}x | — | — |`),
       ].join('\n')
     : '';
 
