@@ -1,5 +1,5 @@
-// The bridge's audit writer: one JSON line per decision, appended synchronously (a line is on disk
-// before the client sees the answer, and lines keep their order), 0600, rotated by size with a
+// The bridge's audit writer: one JSON line per decision, in answer order, written before the next
+// turn of the event loop (all the lines of one turn in one write) and at exit, 0600, rotated by size with a
 // bounded number of old files, each line chained to the one before (record.ts). Written by hand:
 // rotating-file-stream and pino's transports write asynchronously, and the chain must know the
 // hash of exactly the line last written, across rotations and restarts.
@@ -65,6 +65,15 @@ export function openAuditLog(opts: { dir?: string; maxBytes?: number; keep?: num
   };
   openCurrent();
 
+  let buffered: string[] = [];
+  const flush = () => {
+    if (buffered.length === 0) return;
+    const text = buffered.join('\n') + '\n';
+    buffered = [];
+    writeSync(fd, text);
+  };
+  process.once('exit', flush);
+
   const rotate = () => {
     closeSync(fd);
     rmSync(path.join(dir, rotatedName(keep)), { force: true });
@@ -81,10 +90,16 @@ export function openAuditLog(opts: { dir?: string; maxBytes?: number; keep?: num
     append(record) {
       const line = auditLine(record, prev);
       const bytes = Buffer.byteLength(line) + 1;
-      if (size > 0 && size + bytes > maxBytes) rotate();
-      writeSync(fd, line + '\n');
+      if (size > 0 && size + bytes > maxBytes) {
+        flush();
+        rotate();
+      }
+      buffered.push(line);
       size += bytes;
       prev = sha256(line);
+      // Lines of one turn of the event loop go out in one write (under load, many answers share
+      // a turn); the write happens before the next turn, and at exit.
+      if (buffered.length === 1) setImmediate(flush);
     },
   };
 }
