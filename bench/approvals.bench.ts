@@ -11,10 +11,9 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { backoffMs } from '../src/bridge/approval-schedule.ts';
 import { connectDirect, decideApproval, EVERYTHING_STDIO, startGate, stopAllGates } from '../test/helpers/gate.ts';
-import { bridgeClient, sleep, tempDir, type BridgeClient } from '../test/helpers/mcp.ts';
+import { bridgeClient, heldForApproval, sleep, tempDir, type BridgeClient } from '../test/helpers/mcp.ts';
 
 const argv = process.argv.slice(2);
 const option = (name: string, fallback: number) => Number(argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
@@ -48,31 +47,6 @@ function cpuSeconds(pid: number): number {
 }
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
-interface Held {
-  id: string;
-  result: Promise<{ at: number; result: unknown }>;
-}
-
-/** Makes a call the gate holds; resolves once the bridge's first progress names its approval. */
-function hold(client: Client, message: string): Promise<Held> {
-  return new Promise((resolve, reject) => {
-    let named = false;
-    const result = client
-      .callTool({ name: 'echo', arguments: { message } }, undefined, {
-        timeout: 30 * 60_000,
-        onprogress: (p) => {
-          const id = /approval (\S+), waited/.exec(p.message ?? '')?.[1];
-          if (id && !named) {
-            named = true;
-            resolve({ id, result });
-          }
-        },
-      })
-      .then((r) => ({ at: performance.now(), result: r }));
-    result.catch(reject);
-  });
-}
-
 async function main(): Promise<void> {
   const dir = await tempDir('sentrail-approvals-bench-');
   const policy = path.join(dir, 'org.yaml');
@@ -89,11 +63,12 @@ async function main(): Promise<void> {
       await Promise.all(
         Array.from({ length: n }, async (_, k) => {
           const message = `approval ${done + k}`;
-          const held = await hold(bridge.client, message);
+          const held = await heldForApproval(bridge.client, 'echo', { message }, { timeoutMs: 30 * 60_000 });
+          const answered = held.result.then((result) => ({ at: performance.now(), result }));
           await sleep(random() * DECIDE_WITHIN_MS);
           const decided = performance.now();
           await decideApproval(gate, held.id, 'approved');
-          const { at, result } = await held.result;
+          const { at, result } = await answered;
           if (!isDeepStrictEqual(result, await direct.callTool({ name: 'echo', arguments: { message } }))) throw new Error(`approval ${held.id}: the result differs from the upstream's own: ${JSON.stringify(result)}`);
           latencies.push(at - decided);
         }),
@@ -116,7 +91,7 @@ async function main(): Promise<void> {
     };
     const idle = [await measure('nothing waiting')];
     const heldAt = Date.now();
-    const waiting = await Promise.all(Array.from({ length: WAITING }, (_, i) => hold(bridge.client, `waiting ${i}`)));
+    const waiting = await Promise.all(Array.from({ length: WAITING }, (_, i) => heldForApproval(bridge.client, 'echo', { message: `waiting ${i}` }, { timeoutMs: 30 * 60_000 })));
     log(`${WAITING} calls held in ${Date.now() - heldAt} ms`);
     idle.push(await measure(`${WAITING} calls waiting, their first ${WINDOW_MS / 1000} s (each polled 1 s → ${backoffMs(WINDOW_MS) / 1000} s apart)`));
     await sleep(Math.max(0, heldAt + 60_000 - Date.now()));

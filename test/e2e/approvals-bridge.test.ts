@@ -8,14 +8,13 @@
 // or stdin's end stops the wait; a gate without the status endpoint keeps today's answer; a gate
 // that goes away mid-wait still gets the call answered, with the id. Needs `npm run build` first.
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
 import { connectDirect, decideApproval, EVERYTHING_STDIO, listApprovals, startGate, stopAllGates, type GateProcess } from '../helpers/gate.ts';
-import { bridgeClient, rawBridge, rawInitialize, sleep, tempDir, waitFor, within, type BridgeClient } from '../helpers/mcp.ts';
+import { bridgeClient, heldForApproval, rawBridge, rawInitialize, sleep, tempDir, waitFor, within, type BridgeClient, type ToolResult } from '../helpers/mcp.ts';
 
 const POLICY = `version: "approvals-bridge-e2e"
 policies:
@@ -24,22 +23,7 @@ policies:
   - { name: Allow the rest, tool: mcp, actionPattern: "*", mode: allow, priority: 500 }
 `;
 
-type ToolResult = { isError?: boolean; content?: Array<{ type: string; text?: string }>; _meta?: { sentrail?: Record<string, unknown> } };
 const textOf = (r: ToolResult) => r.content?.map((c) => c.text ?? '').join('\n') ?? '';
-const ID_IN_PROGRESS = /approval ([0-9a-f-]{36}), waited/;
-
-/** Starts a call the gate holds for approval; resolves once its first progress names the approval. */
-async function heldCall(client: Client, name: string, args: Record<string, unknown>, opts: { signal?: AbortSignal } = {}) {
-  const progress: Progress[] = [];
-  let settled = false;
-  const result = client
-    .callTool({ name, arguments: args }, undefined, { onprogress: (p) => progress.push(p), timeout: 120_000, ...(opts.signal ? { signal: opts.signal } : {}) })
-    .finally(() => (settled = true)) as Promise<ToolResult>;
-  result.catch(() => {}); // a cancelled call rejects: the test that cancels looks at it
-  const first = await waitFor(() => progress.find((p) => ID_IN_PROGRESS.test(p.message ?? '')), 15_000, `a progress notification naming the approval for ${name}`);
-  const id = ID_IN_PROGRESS.exec(first.message!)![1]!;
-  return { id, progress, result, settled: () => settled };
-}
 
 async function withPolicy(): Promise<string> {
   const dir = await tempDir('sentrail-approvals-bridge-');
@@ -70,7 +54,7 @@ describe('approvals through the bridge (SDK client → bridge → local gate →
 
   it('holds the call with progress naming the approval; an approval answers it with what the upstream answers, within 2 s', async () => {
     const args = { message: 'approve me' };
-    const held = await heldCall(bridge.client, 'echo', args);
+    const held = await heldForApproval(bridge.client, 'echo', args);
     const first = held.progress[0]!;
     assert.match(first.message!, new RegExp(`Waiting for a Sentrail reviewer to approve echo \\(policy "Echo needs approval"\\): approval ${held.id}, waited \\d+ s of 10 min\\. To approve it on this machine: sentrail approvals approve ${held.id}$`));
     assert.equal(first.total, 600);
@@ -90,7 +74,7 @@ describe('approvals through the bridge (SDK client → bridge → local gate →
   });
 
   it("a denial while waiting answers isError with the reviewer's reason and 'do not retry', within 2 s", async () => {
-    const held = await heldCall(bridge.client, 'get-sum', { a: 1, b: 2 });
+    const held = await heldForApproval(bridge.client, 'get-sum', { a: 1, b: 2 });
     const decided = Date.now();
     await decideApproval(gate, held.id, 'denied', 'sums are closed on Mondays');
     const result = await within(held.result, 2000, 'the held call after the denial');
@@ -104,7 +88,7 @@ describe('approvals through the bridge (SDK client → bridge → local gate →
 
   it('a cancel from the client stops the wait; the approval stays pending on the gate', async () => {
     const abort = new AbortController();
-    const held = await heldCall(bridge.client, 'echo', { message: 'cancel me' }, { signal: abort.signal });
+    const held = await heldForApproval(bridge.client, 'echo', { message: 'cancel me' }, { signal: abort.signal });
     abort.abort('the user pressed Esc');
     await assert.rejects(held.result);
     await waitFor(() => /the client cancelled a call waiting for approval; the approval stays pending on the gate/.test(bridge.logText()), 3000, 'the log line about the cancelled wait');
@@ -129,14 +113,14 @@ describe('--approval-wait exceeded, then the same call again', () => {
 
   it('answers with the id and how to check it; the same call reuses the approval; after the approval it gets the stored result', async () => {
     const args = { message: 'later, please' };
-    const first = await heldCall(bridge.client, 'echo', args);
+    const first = await heldForApproval(bridge.client, 'echo', args);
     const bounded = await within(first.result, 8000, 'the call past --approval-wait');
     assert.equal(bounded.isError, true);
     assert.match(textOf(bounded), new RegExp(`still waiting for a reviewer's approval after 2 s\\. .*approval request ${first.id} stays open on the gate\\. Check it with \`sentrail approvals status ${first.id}\``));
     assert.deepEqual(bounded._meta?.sentrail, { status: 'approval_pending', approvalRequestId: first.id, policy: 'Echo needs approval' });
 
     // Again, with the arguments in the same canonical form: the same approval, no second one.
-    const second = await heldCall(bridge.client, 'echo', { ...args });
+    const second = await heldForApproval(bridge.client, 'echo', { ...args });
     assert.equal(second.id, first.id);
     const again = await within(second.result, 8000, 'the second call past --approval-wait');
     assert.equal(again._meta?.sentrail?.approvalRequestId, first.id);
@@ -172,7 +156,7 @@ describe('the gate side of the wait', () => {
     const gate = await startGate(['--policy', await withPolicy(), '--upstream', EVERYTHING_STDIO]);
     const bridge = await bridgeClient({ gate: gate.url, apiKey: gate.apiKey, extraArgs: ['--approval-wait', '4'] });
     try {
-      const held = await heldCall(bridge.client, 'echo', { message: 'gate, stay' });
+      const held = await heldForApproval(bridge.client, 'echo', { message: 'gate, stay' });
       await gate.stop();
       const result = await within(held.result, 4000 + 6000, 'the held call after the gate went away');
       assert.equal(result.isError, true);
