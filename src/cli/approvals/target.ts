@@ -60,7 +60,7 @@ export async function findAdminKey(target: GateTarget, opts: ApprovalsOptions, e
   if (given !== undefined) {
     const from = opts.adminKey !== undefined ? 'the --admin-key flag' : 'the SENTRAIL_ADMIN_KEY environment variable';
     // Never echo it: it may be a real key, merely mistyped.
-    if (!ADMIN_KEY_PATTERN.test(given)) throw usageError(`${from}: not a Sentrail admin key (expected sak_ followed by 40 letters and digits)`);
+    if (!ADMIN_KEY_PATTERN.test(given)) throw usageError(`${opts.adminKey !== undefined ? '--admin-key' : 'SENTRAIL_ADMIN_KEY'}: not a Sentrail admin key (expected sak_ followed by 40 letters and digits)`);
     return { token: given, from, kind: 'admin' };
   }
   if (!target.local) return null;
