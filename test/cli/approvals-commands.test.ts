@@ -4,6 +4,8 @@
 // state folder), or given; output is checked as a pipe sees it (plain lines) and as --json.
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -150,6 +152,21 @@ describe('sentrail approvals against the local gate', () => {
     const down = await cli(['list', '--gate', 'http://127.0.0.1:9/mcp-gate/sse', '--admin-key', gate.adminKey]);
     assert.equal(down.code, 1);
     assert.match(down.stderr, /cannot reach the gate at http:\/\/127\.0\.0\.1:9/);
+  });
+
+  // A terminal, through util-linux `script` (a real pseudo-terminal; skipped where there is none).
+  it('on a terminal, list prints a table with a header', { skip: process.platform !== 'linux' || !existsSync('/usr/bin/script') ? 'needs util-linux script' : false }, async () => {
+    const id = await deferred('table me');
+    const { BIN } = await import('../helpers/cli.ts');
+    const command = [process.execPath, BIN, 'approvals', 'list', '--gate', gate.url].map((a) => `'${a}'`).join(' ');
+    const r = await new Promise<string>((resolve, reject) => {
+      execFile('script', ['-qec', command, '/dev/null'], { env: { ...process.env, ...isolated, NO_COLOR: '1', COLUMNS: '200' } }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    });
+    const lines = r.replace(/\r/g, '').split('\n');
+    assert.match(lines[0]!, /^ID +STATUS +TOOL +AGENT +POLICY +CREATED +EXPIRES$/);
+    const row = lines.find((l) => l.startsWith(id));
+    assert.ok(row && /^\S+ {2}pending +echo +claude-code +Echo needs approval +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ/.test(row), r);
+    assert.ok(!r.includes(gate.adminKey));
   });
 
   it('the admin key appears in no output of any command', () => {
