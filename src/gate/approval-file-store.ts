@@ -89,13 +89,21 @@ export async function openFileApprovalStore(opts: FileStoreOptions): Promise<App
   } catch (err) {
     throw new ApprovalStoreError(`cannot create the approvals folder ${dir}: ${(err as Error).message}`, { cause: err });
   }
+  const fileOf = (id: string) => path.join(dir, `${id}.json`);
+  let writes = 0;
+  // A folder the gate can read but not write would fail every deferred call later: find out now.
+  const probe = path.join(dir, `.probe.${process.pid}.tmp`);
+  try {
+    await (await open(probe, 'w', 0o600)).close();
+    await rm(probe, { force: true });
+  } catch (err) {
+    throw new ApprovalStoreError(`cannot write in the approvals folder ${dir}: ${(err as Error).message}`, { cause: err });
+  }
   // Temp files of writes cut short (a kill -9): never a record, safe to remove once nobody writes them.
   for (const name of await readdir(dir)) {
     if (name.endsWith('.tmp') && !name.includes(`.${process.pid}.`)) await rm(path.join(dir, name), { force: true }).catch(() => undefined);
   }
 
-  const fileOf = (id: string) => path.join(dir, `${id}.json`);
-  let writes = 0;
 
   async function write(record: ApprovalRecord): Promise<void> {
     const tmp = path.join(dir, `.${record.id}.${process.pid}.${++writes}.tmp`);

@@ -302,10 +302,12 @@ export async function startLocalGate(opts: { policy?: string } = {}): Promise<Up
     await writeFile(policy, 'version: "e2e"\npolicies: []\n');
   }
   const upstreamCmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(EVERYTHING)} stdio`;
+  // Its own state folder, kept across restart(): approvals survive a restart of the gate.
+  const stateDir = await tempDir('sentrail-gate-state-');
   const start = (p: number) =>
     startServerProcess(
       [BIN, 'gate', '--policy', policy!, '--upstream', upstreamCmd, '--port', String(p)],
-      { ...process.env, SENTRAIL_GATE_API_KEY: key, NO_COLOR: '1' },
+      { ...process.env, SENTRAIL_GATE_API_KEY: key, SENTRAIL_GATE_STATE_DIR: stateDir, NO_COLOR: '1' },
       /listening on http:\/\/[^:]+:(\d+)\/mcp-gate\/sse/,
       'sentrail gate',
     );
