@@ -64,8 +64,10 @@ describe('approvals through the bridge (SDK client → bridge → local gate →
     await sleep(1200);
     assert.equal(held.settled(), false, 'the call stays open while the approval is pending');
 
+    // The reviewer runs the local command the progress named.
+    const approve = await runCli(['approvals', 'approve', held.id, '--gate', gate.url], { env: { SENTRAIL_ADMIN_KEY: gate.adminKey } });
+    assert.equal(approve.code, 0, approve.stderr);
     const decided = Date.now();
-    await decideApproval(gate, held.id, 'approved');
     const result = await within(held.result, 2000, 'the held call after the approval');
     const ms = Date.now() - decided;
     assert.deepEqual(result, await direct.callTool({ name: 'echo', arguments: args }));
@@ -75,8 +77,9 @@ describe('approvals through the bridge (SDK client → bridge → local gate →
 
   it("a denial while waiting answers isError with the reviewer's reason and 'do not retry', within 2 s", async () => {
     const held = await heldForApproval(bridge.client, 'get-sum', { a: 1, b: 2 });
+    const deny = await runCli(['approvals', 'deny', held.id, '--reason', 'sums are closed on Mondays', '--gate', gate.url], { env: { SENTRAIL_ADMIN_KEY: gate.adminKey } });
+    assert.equal(deny.code, 0, deny.stderr);
     const decided = Date.now();
-    await decideApproval(gate, held.id, 'denied', 'sums are closed on Mondays');
     const result = await within(held.result, 2000, 'the held call after the denial');
     assert.ok(Date.now() - decided <= 2000);
     assert.equal(result.isError, true);
@@ -164,6 +167,28 @@ describe('the gate side of the wait', () => {
       assert.match(textOf(result), new RegExp(`the gate could not be asked at the end: .*sentrail approvals status ${held.id}`));
     } finally {
       await bridge.close();
+    }
+  });
+
+  it('a gate restarted while the bridge waits: the approval survives, and approving it then answers the call', async () => {
+    const first = await startGate(['--policy', await withPolicy(), '--upstream', EVERYTHING_STDIO]);
+    const bridge = await bridgeClient({ gate: first.url, apiKey: first.apiKey, extraArgs: ['--approval-wait', '60'] });
+    const direct = await connectDirect();
+    try {
+      const args = { message: 'across a restart' };
+      const held = await heldForApproval(bridge.client, 'echo', args);
+      await first.stop();
+      await sleep(1500); // the bridge's polls meet a closed port meanwhile
+      const port = Number(new URL(first.url).port);
+      const again = await startGate(['--policy', await withPolicy(), '--upstream', EVERYTHING_STDIO], { port, stateDir: first.stateDir, apiKey: first.apiKey, adminKey: first.adminKey });
+      await decideApproval(again, held.id, 'approved');
+      const result = await within(held.result, 5000, 'the held call after the restarted gate approved it');
+      assert.deepEqual(result, await direct.callTool({ name: 'echo', arguments: args }));
+      assert.match(bridge.logText(), /could not read the approval status; still waiting/);
+      await again.stop();
+    } finally {
+      await bridge.close();
+      await direct.close();
     }
   });
 
