@@ -16,6 +16,8 @@ export interface ApprovalInterceptorOptions {
   read: StatusReader | null;
   /** --approval-wait in ms; 0: do not wait (the gate's result passes through). */
   boundMs: number;
+  /** The gate, as the progress text names where to approve (approveHint). */
+  gate?: { loopback: boolean; label: string };
   notifyClient: (n: JsonRpcNotification) => void;
   log: { info(m: string, f?: Record<string, unknown>): void; warn(m: string, f?: Record<string, unknown>): void; debug(m: string, f?: Record<string, unknown>): void };
   /** For tests: the poll schedule and progress period. */
@@ -73,7 +75,7 @@ export function createApprovalInterceptor(opts: ApprovalInterceptorOptions): { i
                   jsonrpc: '2.0',
                   method: 'notifications/progress',
                   // progress must grow with each notification: seconds waited, to the tenth
-                  params: { progressToken: token, progress: Math.round(waitedMs / 100) / 10, total: opts.boundMs / 1000, message: waitingMessage(held, waitedMs, opts.boundMs) },
+                  params: { progressToken: token, progress: Math.round(waitedMs / 100) / 10, total: opts.boundMs / 1000, message: waitingMessage(held, waitedMs, opts.boundMs, opts.gate) },
                 }),
       });
     } finally {

@@ -50,12 +50,23 @@ export function formatWait(ms: number): string {
 export const approveCommand = (id: string) => `sentrail approvals approve ${id}`;
 export const statusCommand = (id: string) => `sentrail approvals status ${id}`;
 
+/**
+ * Where the reviewer decides, for the progress text. A gate on this machine (the local gate) takes
+ * its admin key, which `sentrail approvals` finds by itself; any other gate (the hosted one decides
+ * with a reviewer's Supabase session, docs/commands.md) is decided in the dashboard, or with the
+ * CLI pointed at it by someone who holds its admin key.
+ */
+export function approveHint(id: string, gate: { loopback: boolean; label: string }): string {
+  if (gate.loopback) return `To approve it on this machine: ${approveCommand(id)}`;
+  return `A reviewer approves it in the Sentrail dashboard, or with the gate's admin key: ${approveCommand(id)} --gate ${gate.label}`;
+}
+
 /** The text of each progress notification while a call waits. */
-export function waitingMessage(held: HeldCall, waitedMs: number, boundMs: number): string {
+export function waitingMessage(held: HeldCall, waitedMs: number, boundMs: number, gate: { loopback: boolean; label: string } = { loopback: true, label: '' }): string {
   const why = held.policy ? ` (policy "${held.policy}")` : '';
   return (
     `Waiting for a Sentrail reviewer to approve ${held.tool}${why}: approval ${held.approvalRequestId}, ` +
-    `waited ${formatWait(waitedMs)} of ${formatWait(boundMs)}. To approve it on this machine: ${approveCommand(held.approvalRequestId)}`
+    `waited ${formatWait(waitedMs)} of ${formatWait(boundMs)}. ${approveHint(held.approvalRequestId, gate)}`
   );
 }
 

@@ -95,6 +95,10 @@ describe('what a settled approval answers', () => {
       waitingMessage(held, 65_000, 600_000),
       'Waiting for a Sentrail reviewer to approve echo (policy "Echo needs approval"): approval apr-1, waited 1 min 5 s of 10 min. To approve it on this machine: sentrail approvals approve apr-1',
     );
+    assert.match(
+      waitingMessage(held, 5000, 600_000, { loopback: false, label: 'https://ref.supabase.co/functions/v1/mcp-gate/sse' }),
+      /waited 5 s of 10 min\. A reviewer approves it in the Sentrail dashboard, or with the gate's admin key: sentrail approvals approve apr-1 --gate https:\/\/ref\.supabase\.co\/functions\/v1\/mcp-gate\/sse$/,
+    );
     assert.deepEqual([0, 999, 59_600, 120_000].map(formatWait), ['0 s', '1 s', '1 min', '2 min']);
   });
   it('reads status bodies, and nothing else as one', () => {
