@@ -170,6 +170,41 @@ describe('the gate side of the wait', () => {
     }
   });
 
+  it('an approval that expires while the bridge waits (--approval-ttl 2s): isError naming the expiry; nothing ran', async () => {
+    const gate = await startGate(['--policy', await withPolicy(), '--upstream', EVERYTHING_STDIO, '--approval-ttl', '2s']);
+    const bridge = await bridgeClient({ gate: gate.url, apiKey: gate.apiKey });
+    try {
+      const held = await heldForApproval(bridge.client, 'echo', { message: 'too late' });
+      const result = await within(held.result, 6000, 'the held call after its approval expired');
+      assert.equal(result.isError, true);
+      assert.match(textOf(result), new RegExp(`^Sentrail: the approval request ${held.id} for echo expired at \\S+ before a reviewer decided\\. The call was not made\\.`));
+      assert.equal(result._meta?.sentrail?.status, 'expired');
+    } finally {
+      await bridge.close();
+      await gate.stop();
+    }
+  });
+
+  it('the kill switch turned on before the approval: isError with kill_switch_active, and the call never ran', async () => {
+    const policy = await withPolicy();
+    const gate = await startGate(['--policy', policy, '--upstream', EVERYTHING_STDIO]);
+    const bridge = await bridgeClient({ gate: gate.url, apiKey: gate.apiKey });
+    try {
+      const held = await heldForApproval(bridge.client, 'echo', { message: 'brake' });
+      await writeFile(policy, POLICY.replace('policies:', 'killSwitch: { global: true, toolsPaused: [] }\npolicies:'));
+      // The gate looks at its policy file at most once a second, on a request.
+      await waitFor(async () => ((await (await fetch(`${gate.base}/mcp-gate/policy`, { headers: { Authorization: `Bearer ${gate.apiKey}` } })).json()) as { killSwitch: { global: boolean } }).killSwitch.global, 5000, 'the gate to load the kill switch', 200);
+      await decideApproval(gate, held.id, 'approved');
+      const result = await within(held.result, 3000, 'the held call after the approval');
+      assert.equal(result.isError, true);
+      assert.match(textOf(result), new RegExp(`was approved \\(approval ${held.id}\\) but did not complete \\(kill_switch_active\\)`));
+      assert.equal(result._meta?.sentrail?.reason, 'kill_switch_active');
+    } finally {
+      await bridge.close();
+      await gate.stop();
+    }
+  });
+
   it('a gate restarted while the bridge waits: the approval survives, and approving it then answers the call', async () => {
     const first = await startGate(['--policy', await withPolicy(), '--upstream', EVERYTHING_STDIO]);
     const bridge = await bridgeClient({ gate: first.url, apiKey: first.apiKey, extraArgs: ['--approval-wait', '60'] });
