@@ -115,6 +115,16 @@ export function stillPendingResult(id: JsonRpcId, held: HeldCall, waitedMs: numb
   );
 }
 
+/** The bridge is closing while the call waits: the approval outlives it, on the gate. */
+export function closingResult(id: JsonRpcId, held: HeldCall): JsonRpcResponse {
+  return errorResult(
+    id,
+    `Sentrail: the bridge is shutting down while this call to ${held.tool} waits for a reviewer's approval. ` +
+      `The approval request ${held.approvalRequestId} stays open on the gate: check it with \`${statusCommand(held.approvalRequestId)}\`.`,
+    { status: 'approval_pending', approvalRequestId: held.approvalRequestId, policy: held.policy },
+  );
+}
+
 /** The gate no longer knows an approval it answered about before (a dev gate restarted without its store). */
 export function lostResult(id: JsonRpcId, held: HeldCall): JsonRpcResponse {
   return errorResult(id, `Sentrail: the gate no longer knows the approval request ${held.approvalRequestId} for ${held.tool} (it answered 404). The call was not made by this request; check with a reviewer before trying again.`, { status: 'approval_lost', approvalRequestId: held.approvalRequestId, policy: held.policy });

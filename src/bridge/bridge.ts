@@ -188,7 +188,8 @@ export async function runBridgeProcess(opts: BridgeOptions): Promise<number> {
       setTimeout(() => resolve(0), EXIT_DEADLINE_MS).unref();
       session.stop();
       policy.stop();
-      approvals.stop();
+      // Before failAll: a call waiting for approval is told its approval stays open, not "not made".
+      for (const res of approvals.stop()) if (res.id !== undefined) relay.answer(res.id, res);
       relay.failAll(new UpstreamError('the bridge is shutting down', -32000, undefined, 'closed'));
       void (gate?.close(1000) ?? Promise.resolve()).finally(() => resolve(0));
     };

@@ -227,24 +227,33 @@ describe('the gate side of the wait', () => {
     }
   });
 
-  it("stdin's end while a call waits: the bridge exits within 2 s, stdout JSON-RPC only", async () => {
-    const gate = await startGate(['--policy', await withPolicy(), '--upstream', EVERYTHING_STDIO]);
-    const raw = await rawBridge({ gate: gate.url, apiKey: gate.apiKey });
-    try {
-      await rawInitialize(raw);
-      raw.send({ jsonrpc: '2.0', id: 'held', method: 'tools/call', params: { name: 'echo', arguments: { message: 'eof' }, _meta: { progressToken: 'p1' } } });
-      const progress = await raw.waitFor((m) => m.method === 'notifications/progress', 15_000, 'progress for the held call');
-      assert.equal((progress.params as { progressToken: string }).progressToken, 'p1');
-      const ended = Date.now();
-      raw.child.stdin!.end();
-      const exit = await within(raw.exited, 3000, 'the bridge exit');
-      assert.ok(exit.at - ended <= 2000, `exited ${exit.at - ended} ms after stdin's end`);
-      for (const line of raw.lines) assert.equal(JSON.parse(line).jsonrpc, '2.0', `stdout holds only JSON-RPC: ${line}`);
-    } finally {
-      if (raw.child.exitCode === null) raw.kill('SIGKILL');
-      await gate.stop();
-    }
-  });
+  for (const ending of ["stdin's end", 'SIGTERM'] as const) {
+    it(`${ending} while a call waits: the bridge exits within 2 s, stdout JSON-RPC only`, async () => {
+      const gate = await startGate(['--policy', await withPolicy(), '--upstream', EVERYTHING_STDIO]);
+      const raw = await rawBridge({ gate: gate.url, apiKey: gate.apiKey });
+      try {
+        await rawInitialize(raw);
+        raw.send({ jsonrpc: '2.0', id: 'held', method: 'tools/call', params: { name: 'echo', arguments: { message: ending }, _meta: { progressToken: 'p1' } } });
+        const progress = await raw.waitFor((m) => m.method === 'notifications/progress', 15_000, 'progress for the held call');
+        assert.equal((progress.params as { progressToken: string }).progressToken, 'p1');
+        const ended = Date.now();
+        if (ending === 'SIGTERM') raw.kill('SIGTERM');
+        else raw.child.stdin!.end();
+        const exit = await within(raw.exited, 3000, 'the bridge exit');
+        assert.ok(exit.at - ended <= 2000, `exited ${exit.at - ended} ms after ${ending}`);
+        for (const line of raw.lines) assert.equal(JSON.parse(line).jsonrpc, '2.0', `stdout holds only JSON-RPC: ${line}`);
+        if (ending === 'SIGTERM') {
+          // The client is still there to read: the held call is answered, its approval open on the gate.
+          const answer = raw.messages().find((m) => m.id === 'held') as { result?: ToolResult } | undefined;
+          assert.equal(answer?.result?._meta?.sentrail?.status, 'approval_pending', JSON.stringify(answer));
+          assert.match(textOf(answer!.result!), /shutting down while this call to echo waits .*stays open on the gate/);
+        }
+      } finally {
+        if (raw.child.exitCode === null) raw.kill('SIGKILL');
+        await gate.stop();
+      }
+    });
+  }
 });
 
 describe('--approval-wait on the command line', () => {

@@ -251,8 +251,11 @@ describe('the approval interceptor', () => {
     const again = a.interceptor.request!(call(2));
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(a.waiting, 1);
-    a.stop();
+    const closing = a.stop();
     await again;
     assert.equal(a.waiting, 0);
+    assert.equal(closing.length, 1);
+    assert.equal(closing[0]!.id, 2);
+    assert.match(text(closing[0]!), /shutting down while this call to echo waits .*apr-9 stays open on the gate: check it with `sentrail approvals status apr-9`/);
   });
 });
