@@ -6,6 +6,7 @@
 //   npm run bench:approvals                       # build, then print the tables (progress on stderr)
 //   options: --approvals=50  --batch=10  --decide-within=8 (s: each decision comes at a random
 //            moment up to this long after the call is held)  --waiting=100  --window=30 (s)  --seed=1
+//            --steady-after=60 (s: when the last window starts, counted from the calls being held)
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -22,6 +23,7 @@ const BATCH = option('batch', 10);
 const DECIDE_WITHIN_MS = option('decide-within', 8) * 1000;
 const WAITING = option('waiting', 100);
 const WINDOW_MS = option('window', 30) * 1000;
+const STEADY_AFTER_MS = option('steady-after', 60) * 1000;
 let seed = option('seed', 1);
 
 const log = (m: string) => void process.stderr.write(`[bench] ${m}\n`);
@@ -94,8 +96,8 @@ async function main(): Promise<void> {
     const waiting = await Promise.all(Array.from({ length: WAITING }, (_, i) => heldForApproval(bridge.client, 'echo', { message: `waiting ${i}` }, { timeoutMs: 30 * 60_000 })));
     log(`${WAITING} calls held in ${Date.now() - heldAt} ms`);
     idle.push(await measure(`${WAITING} calls waiting, their first ${WINDOW_MS / 1000} s (each polled 1 s → ${backoffMs(WINDOW_MS) / 1000} s apart)`));
-    await sleep(Math.max(0, heldAt + 60_000 - Date.now()));
-    idle.push(await measure(`${WAITING} calls waiting, from 60 s on (each polled every ${backoffMs(60_000) / 1000} s)`));
+    await sleep(Math.max(0, heldAt + STEADY_AFTER_MS - Date.now()));
+    idle.push(await measure(`${WAITING} calls waiting, from ${STEADY_AFTER_MS / 1000} s on (each polled every ${backoffMs(STEADY_AFTER_MS) / 1000} s)`));
     await Promise.all(waiting.map((h) => decideApproval(gate, h.id, 'denied', 'benchmark over')));
     await Promise.all(waiting.map((h) => h.result));
 
