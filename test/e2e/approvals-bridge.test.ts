@@ -58,6 +58,8 @@ describe('approvals through the bridge (SDK client → bridge → local gate →
     const first = held.progress[0]!;
     assert.match(first.message!, new RegExp(`Waiting for a Sentrail reviewer to approve echo \\(policy "Echo needs approval"\\): approval ${held.id}, waited \\d+ s of 10 min\\. To approve it on this machine: sentrail approvals approve ${held.id}$`));
     assert.equal(first.total, 600);
+    // The bridge's first check (the pulled org policy) saw the approval coming, and left it to the gate.
+    assert.match(bridge.logText(), /the org policy holds this call for approval; sending it to the gate, which creates the request.*"tool":"echo"/);
     // The gate holds exactly this one request, pending; the client's call is still open.
     const records = (await listApprovals(gate)).filter((r) => r.id === held.id);
     assert.deepEqual(records.map((r) => [r.status, r.tool, r.arguments]), [['pending', 'echo', args]]);
