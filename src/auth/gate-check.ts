@@ -10,7 +10,8 @@ const PROTOCOL_VERSION = '2025-06-18';
 const AGENT_ID = 'sentrail-cli';
 
 export type CheckOutcome =
-  | { kind: 'accepted'; tools: number | null; note?: string }
+  /** `protocolVersion` and `sessions` (an Mcp-Session-Id was given) when the gate answered initialize. */
+  | { kind: 'accepted'; tools: number | null; note?: string; protocolVersion?: string; sessions?: boolean }
   /** 401: the credential is refused; 403: it lacks a scope (`wwwAuthenticate` says which, RFC 6750 §3.1). */
   | { kind: 'refused'; status: number; wwwAuthenticate?: string | null }
   | { kind: 'failed'; message: string };
@@ -126,7 +127,7 @@ export async function checkCredential(http: HttpClient, mcpUrl: URL, token: stri
     if (list.status === 424) return { kind: 'accepted', tools: null, note: 'the gate has no MCP server connected to this workspace yet (HTTP 424)' };
     if (list.status < 200 || list.status >= 300) return { kind: 'failed', message: `the gate answered tools/list with HTTP ${list.status}` };
     const tools = (list.message?.result as { tools?: unknown } | undefined)?.tools;
-    if (Array.isArray(tools)) return { kind: 'accepted', tools: tools.length };
+    if (Array.isArray(tools)) return { kind: 'accepted', tools: tools.length, protocolVersion: protocol, sessions: sessionId !== null };
     const error = list.message?.error as { message?: unknown } | undefined;
     if (error) return { kind: 'accepted', tools: null, note: `the gate let the key through, but tools/list failed: ${String(error.message ?? 'an error')}` };
     return { kind: 'failed', message: 'the gate did not answer tools/list' };

@@ -11,6 +11,8 @@ import { bridgeCredentials, type Credential, type CredentialSource } from './cre
 import { isLoopback, resolveGateAddress, type GateAddress } from './gate-address.ts';
 import { GateConnection, type TransportChoice } from './gate-connection.ts';
 import { createApprovalInterceptor } from './approval-interceptor.ts';
+import { createAuditObserver } from './audit-observer.ts';
+import { createAuditUploader } from './audit-upload.ts';
 import { createStatusReader } from './approval-status.ts';
 import { createHttpClient } from './http-client.ts';
 import { createPolicyInterceptor } from './policy-interceptor.ts';
@@ -31,6 +33,8 @@ export interface BridgeOptions {
   requestTimeout?: number;
   /** Seconds a call held for approval may wait for the reviewer (0: do not wait); APPROVAL_WAIT_S. */
   approvalWait?: number;
+  /** false (--no-audit, SENTRAIL_AUDIT=off): no local audit lines. */
+  audit?: boolean;
   version: string;
   /** The token store of `sentrail login` (next issue) plugs in here. */
   store?: CredentialSource;
@@ -142,6 +146,21 @@ export async function runBridgeProcess(opts: BridgeOptions): Promise<number> {
     log,
   });
   const firstCheck = createPolicyInterceptor({ policy, agent, log, gateLabel, redact: (text) => log.redactor.redact(text) });
+  const auditOn = opts.audit !== false && process.env.SENTRAIL_AUDIT !== 'off';
+  const cloudBase = address?.cloudBase ?? null;
+  const uploader = auditOn && cloudBase ? createAuditUploader({ cloudBase, http: httpClient, headers: async () => (await gate?.freshAuthHeaders()) ?? {}, log }) : null;
+  const audit = auditOn
+    ? createAuditObserver({
+        gate: gateLabel,
+        agent,
+        open: async () => {
+          const { openAuditLog, sha256 } = await import('../audit/audit-log.ts');
+          return { sink: openAuditLog(), sha256 };
+        },
+        warn: (message) => log.warn(message),
+        ...(uploader ? { reportLocal: (record) => uploader.report(record) } : {}),
+      })
+    : null;
   const relay = new Relay({
     client: stdio,
     upstream: gate ?? { start: async () => {}, send: async () => { throw new UpstreamError('no gate is configured', -32000, undefined, 'unreachable'); }, close: async () => {} },
@@ -160,9 +179,12 @@ export async function runBridgeProcess(opts: BridgeOptions): Promise<number> {
       },
       session.interceptor,
       firstCheck,
+      // Between the two: it sees the gate's own answer, before the wait replaces a held one.
+      ...(audit ? [audit.interceptor] : []),
       // After the first check, whose response hook turns the gate's blocks into results.
       approvals.interceptor,
     ],
+    ...(audit ? { onAnswer: audit.onAnswer } : {}),
     log,
   });
   if (gate) {

@@ -1,7 +1,9 @@
 // One pull of the org policy from `C/mcp-gate/policy` (gate-protocol.md): conditional on the
 // cached copy's ETag, validated with the engine's loader, written to the per-gate cache only when
-// it loads. Shared by the bridge's PolicySync and `sentrail policy pull`.
+// it loads. Shared by the bridge's PolicySync and `sentrail policy pull`; `sentrail policy diff
+// gate:` takes the same fetch without the cache write (fetchOrgPolicy).
 import type { CompiledPolicySet } from '../policy/compile.ts';
+import type { PolicyDocument } from '../policy/types.ts';
 import { writeCachedPolicy } from '../config/policy-cache.ts';
 import { httpError, mediaType, redirectTarget } from './gate-answers.ts';
 import type { HttpClient } from './http-client.ts';
@@ -25,8 +27,22 @@ export function parseMaxAge(header: string | null): number | null {
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
-/** Throws only when no whole answer could be had (the caller keeps its last copy); the message says why. */
-export async function pullOrgPolicy(opts: { gate: string; endpoint: string; http: HttpClient; headers: Record<string, string>; etag: string | null; timeoutMs?: number }): Promise<PullOutcome> {
+/** What one GET of the policy endpoint gave: a document that loads here, or why not. */
+export type FetchOutcome =
+  | Exclude<PullOutcome, { kind: 'updated' }>
+  | { kind: 'fetched'; text: string; document: PolicyDocument; etag: string | null; maxAge: number | null };
+
+export interface FetchOptions {
+  endpoint: string;
+  http: HttpClient;
+  headers: Record<string, string>;
+  /** The cached copy's ETag, for a conditional GET; null for an unconditional one. */
+  etag: string | null;
+  timeoutMs?: number;
+}
+
+/** Fetches and loads the org policy, writing nothing. Throws only when no whole answer could be had; the message says why. */
+export async function fetchOrgPolicy(opts: FetchOptions): Promise<FetchOutcome> {
   const headers: Record<string, string> = { ...opts.headers, accept: 'application/json' };
   if (opts.etag) headers['if-none-match'] = opts.etag;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -68,13 +84,21 @@ export async function pullOrgPolicy(opts: { gate: string; endpoint: string; http
   }
   const notPolicy = notAPolicyDocument(type, text);
   if (notPolicy) return { kind: 'not-policy', message: notPolicy, maxAge };
-  const { compilePolicySet, formatDiagnostic, hasErrors, loadPolicyText } = await import('./policy-runtime.ts');
+  const { formatDiagnostic, hasErrors, loadPolicyText } = await import('./policy-runtime.ts');
   const { document, diagnostics } = loadPolicyText(text, 'org-policy.json');
   if (hasErrors(diagnostics)) {
     const first = diagnostics.find((d) => d.severity === 'error')!;
     return { kind: 'invalid', message: `the gate's org policy does not load here (${formatDiagnostic(first)}); it may use a newer format`, maxAge };
   }
-  const etag = res.header('etag');
+  return { kind: 'fetched', text, document, etag: res.header('etag'), maxAge };
+}
+
+/** Throws only when no whole answer could be had (the caller keeps its last copy); the message says why. */
+export async function pullOrgPolicy(opts: FetchOptions & { gate: string }): Promise<PullOutcome> {
+  const fetched = await fetchOrgPolicy(opts);
+  if (fetched.kind !== 'fetched') return fetched;
+  const { text, document, etag, maxAge } = fetched;
+  const { compilePolicySet } = await import('./policy-runtime.ts');
   const cached = await writeCachedPolicy(opts.gate, text, { etag, fetchedAt: new Date().toISOString(), maxAgeSeconds: maxAge, version: document.version });
   return { kind: 'updated', set: compilePolicySet(document), version: document.version, policies: document.policies.length, etag, maxAge, file: cached.file };
 }

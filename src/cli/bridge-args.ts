@@ -26,6 +26,7 @@ export function parseBridgeArgs(args: string[]): BridgeFlags | null {
         'api-key': { type: 'string' },
         'request-timeout': { type: 'string' },
         'approval-wait': { type: 'string' },
+        'no-audit': { type: 'boolean' },
       },
     }));
   } catch {
@@ -47,6 +48,7 @@ export function parseBridgeArgs(args: string[]): BridgeFlags | null {
   if (values['api-key'] !== undefined) flags.apiKey = values['api-key'];
   if (requestTimeout !== undefined) flags.requestTimeout = requestTimeout;
   if (approvalWait !== undefined) flags.approvalWait = approvalWait;
+  if (values['no-audit']) flags.audit = false;
   return flags;
 }
 

@@ -21,6 +21,8 @@ export interface BridgeFlags {
   requestTimeout?: number;
   /** --approval-wait, in seconds (0: do not wait for a reviewer). */
   approvalWait?: number;
+  /** --no-audit: no local audit lines (docs/bridge.md, "Audit"). */
+  audit?: boolean;
 }
 
 /**

@@ -20,7 +20,7 @@ export function buildProgram(run: (action: Action) => void): Command {
     .configureHelp({ sortSubcommands: false })
     .exitOverride();
 
-  const policy = program.command('policy').description('check, test and explain Sentrail policies as code').exitOverride();
+  const policy = program.command('policy').description('check, test, explain, format and compare Sentrail policies as code').exitOverride();
   const gateOption = () => new Option('--gate <url>', 'use the cached org policy of this gate when no --policy is given');
 
   policy
@@ -43,6 +43,11 @@ export function buildProgram(run: (action: Action) => void): Command {
     .option('--coverage', 'report policies that no case was decided by')
     .option('--coverage-threshold <pct>', 'exit 3 when coverage is under this percentage (implies --coverage)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'junit']).default('text'))
+    .option('--remote', "also send every case to the gate's evaluate-action endpoint and report where it decides otherwise (writes an audit entry per case)")
+    .option('--yes', '--remote: send to a gate that is not on this machine (a live workspace)')
+    .option('--cloud-url <url>', '--remote: the base evaluate-action hangs off (default: the gate URL up to /mcp-gate)')
+    .option('--api-key <key>', '--remote: an agk_ API key (prefer SENTRAIL_API_KEY)')
+    .option('--allow-http', '--remote: allow plain http:// to a non-loopback gate')
     .exitOverride()
     .action((paths: string[], o: Record<string, string | boolean | undefined>) =>
       run(async () => (await import('./policy/test.ts')).runPolicyTest({ paths, ...o })),
@@ -63,6 +68,33 @@ export function buildProgram(run: (action: Action) => void): Command {
     .exitOverride()
     .action((o: Record<string, string | boolean | undefined>) =>
       run(async () => (await import('./policy/explain.ts')).runPolicyExplain(o as never)),
+    );
+
+  policy
+    .command('fmt')
+    .description('rewrite policy files in canonical form (key order, priority order, quoting), keeping comments')
+    .argument('[paths...]', 'policy files or folders (a folder: its *.yaml, *.yml, *.json files, test files excepted)')
+    .option('--check', 'write nothing; list the files that would change and exit 1 if any')
+    .option('--json', 'print a report as JSON')
+    .exitOverride()
+    .action((paths: string[], o: { check?: boolean; json?: boolean }) =>
+      run(async () => (await import('./policy/fmt.ts')).runPolicyFmt({ paths, ...o })),
+    );
+
+  policy
+    .command('diff')
+    .description('what changes between two policies: policies added, removed, changed; and every decision that changes')
+    .argument('<a>', 'the policy before: a file, a folder, gate: (the live org policy) or cache: (the cached copy)')
+    .argument('<b>', 'the policy after, as for <a>')
+    .option('--requests <file>', 'more requests to decide: a test file, or a YAML/JSON list of requests')
+    .option('--gate <url>', 'the gate for gate: and cache: (default: the default gate)')
+    .option('--cloud-url <url>', 'gate: the base the policy endpoint hangs off (default: the gate URL up to /mcp-gate)')
+    .option('--api-key <key>', 'gate: an agk_ API key (prefer SENTRAIL_API_KEY)')
+    .option('--allow-http', 'gate: allow plain http:// to a non-loopback gate')
+    .option('--json', 'print the result as JSON')
+    .exitOverride()
+    .action((a: string, b: string, o: Record<string, string | boolean | undefined>) =>
+      run(async () => (await import('./policy/diff.ts')).runPolicyDiff({ ...(o as object), a, b } as never)),
     );
 
   program
@@ -99,6 +131,39 @@ export function buildProgram(run: (action: Action) => void): Command {
     .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./status.ts')).runStatus(o as never)));
 
   program
+    .command('init')
+    .description("add the bridge to Claude Code: .mcp.json at the repository root (project scope), or the claude mcp add line to run (user, local)")
+    .option('--gate <url>', 'the gate URL (default: the default gate of sentrail login)')
+    .option('--scope <scope>', 'project (.mcp.json, shared with the team), user or local', 'project')
+    .option('--agent <id>', 'the agent id the bridge sends (X-Agent-Id)')
+    .option('--print', 'print the entry instead of writing it')
+    .option('--force', 'replace a different sentrail entry (every other server is kept)')
+    .option('--json', 'print one JSON object')
+    .exitOverride()
+    .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./init.ts')).runInit(o as never)));
+
+  program
+    .command('doctor')
+    .description('check everything between installed and working: Node, npx, keychain, credential, gate, clock, org policy, .mcp.json, a launched bridge; each problem with its fix')
+    .option('--gate <url>', 'the gate URL (default: the default gate of sentrail login)')
+    .option('--api-key <key>', 'check with this agk_ API key (prefer SENTRAIL_API_KEY)')
+    .option('--json', 'print one JSON object')
+    .exitOverride()
+    .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./doctor.ts')).runDoctor(o as never)));
+
+  program
+    .command('audit')
+    .description("the bridge's local audit: every decision it made or relayed (never argument values); `audit verify` checks its hash chain")
+    .argument('[verify]', 'verify: check that no line was edited or removed')
+    .option('--since <when>', 'only lines since then: 30s, 15m, 1h, 2d, or a date')
+    .option('--decision <decision>', 'only this decision: allow, block, require_approval, fail_closed, error')
+    .option('--tool <glob>', 'only tools matching this pattern (delete_*, *_issue)')
+    .option('--json', 'JSON lines (verify: one JSON object)')
+    .option('--follow', 'keep printing new lines as they are written, like tail -f')
+    .exitOverride()
+    .action((what: string | undefined, o: Record<string, string | boolean | undefined>) => run(async () => (await import('./audit.ts')).runAudit({ ...o, ...(what ? { what } : {}) } as never)));
+
+  program
     .command('bridge')
     .description('the stdio MCP server Claude Code launches: relays to your Sentrail gate, with the org policy as a local first check')
     .option('--gate <url>', 'the gate URL (e.g. https://<ref>.supabase.co/functions/v1/mcp-gate/sse), or any MCP HTTP endpoint (default: the default gate of sentrail login)')
@@ -111,6 +176,7 @@ export function buildProgram(run: (action: Action) => void): Command {
     .addOption(new Option('--log-level <level>', 'log detail').choices(['error', 'warn', 'info', 'debug']).default('info'))
     .option('--api-key <key>', 'an agk_ API key (visible to other processes: prefer SENTRAIL_API_KEY)')
     .option('--request-timeout <seconds>', 'answer a request the gate has said nothing about for this long, and cancel it there (0: no bound)', secondsOption, 300)
+    .option('--no-audit', 'write no local audit lines (also SENTRAIL_AUDIT=off)')
     .option('--approval-wait <seconds>', 'how long a call held for approval waits for a reviewer before the bridge answers with the approval id (0: answer at once)', secondsOption, 600)
     .exitOverride()
     .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./bridge.ts')).runBridge(o as never)));
@@ -175,6 +241,9 @@ export function buildProgram(run: (action: Action) => void): Command {
     .option('--cloud-url <url>', 'the base the policy endpoint hangs off (default: the gate URL up to /mcp-gate)')
     .option('--api-key <key>', 'an agk_ API key (prefer SENTRAIL_API_KEY)')
     .option('--allow-http', 'allow plain http:// to a non-loopback gate')
+    .option('--out <file|folder>', 'also write the org policy into the repository: FILE.yaml for one file, else a folder with one file per policy')
+    .option('--check', 'with --out: write nothing; exit 1 when the copy there differs from the gate (for CI)')
+    .option('--force', 'with --out: replace files that policy pull did not write')
     .option('--json', 'print the result as JSON')
     .exitOverride()
     .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./policy/pull.ts')).runPolicyPull(o as never)));

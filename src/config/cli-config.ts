@@ -1,9 +1,10 @@
 // The CLI's settings file (paths.ts configFile(): ~/.config/sentrail/config.json on Linux): the
 // default gate `sentrail login` remembers, and where each gate's credential is kept. The bridge
-// reads it on its fast path, so this module imports nothing beyond node:fs and paths.ts.
+// reads it on its fast path, so this module imports nothing beyond node:fs, paths.ts and atomic-file.ts.
 // Never a secret in here: credentials live in the keychain (or the --insecure-storage files).
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from './atomic-file.ts';
 import { configFile } from './paths.ts';
 
 /** The file's own format version (independent of the package version). */
@@ -109,8 +110,6 @@ export async function updateCliConfig(change: (config: CliConfig) => void, file:
   const dir = path.dirname(file);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, JSON.stringify(out, null, 2) + '\n', { mode: 0o600 });
-  await rename(tmp, file);
+  await writeFileAtomic(file, JSON.stringify(out, null, 2) + '\n');
   return config;
 }

@@ -1,8 +1,9 @@
 // The cached org policy, kept per gate: `<key>.json` is the document exactly as the gate served it
 // (so it loads like any policy file and its line numbers mean something), `<key>.meta.json` says
 // where and when it came from. The bridge writes it (atomically); the policy commands read it.
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from './atomic-file.ts';
 import { gateKey, policyCacheDir } from './paths.ts';
 
 export interface CachedPolicyMeta {
@@ -52,18 +53,13 @@ export async function listCachedPolicies(): Promise<CachedPolicy[]> {
   return out;
 }
 
-async function writeAtomic(file: string, data: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, data, { mode: 0o600 });
-  await rename(tmp, file);
-}
 
 export async function writeCachedPolicy(gate: string, documentText: string, meta: Omit<CachedPolicyMeta, 'gate'>): Promise<CachedPolicy> {
   await mkdir(policyCacheDir(), { recursive: true, mode: 0o700 });
   const file = cachedPolicyFile(gate);
   const full: CachedPolicyMeta = { gate, ...meta };
   // Document first, then its meta: a reader that finds the meta always finds a whole document.
-  await writeAtomic(file, documentText);
-  await writeAtomic(file.replace(/\.json$/, '.meta.json'), JSON.stringify(full, null, 2) + '\n');
+  await writeFileAtomic(file, documentText);
+  await writeFileAtomic(file.replace(/\.json$/, '.meta.json'), JSON.stringify(full, null, 2) + '\n');
   return { file, meta: full };
 }

@@ -7,6 +7,8 @@
 //   /approval-decision       POST, admin key only: a reviewer's decision (approval-routes.ts)
 //   /approvals[/{id}]        GET, admin key only: the approval requests, for reviewers
 //   /mcp-gate/whoami         GET: the credential's subject and scopes
+//   /evaluate-action         POST: one decision with the org policy (Sentrail's API reference)
+//   /mcp-gate/audit          POST: decisions a bridge made on its own (local blocks), for the gate's audit
 //   /.well-known/oauth-protected-resource[/mcp-gate]   GET, no auth: RFC 9728 metadata (--issuer only)
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AdminAuth } from './admin-auth.ts';
@@ -17,6 +19,8 @@ import { UNAUTHORIZED_BODY, type Verifier } from './auth.ts';
 import { PROTECTED_RESOURCE_PATH, PROTECTED_RESOURCE_ROOT_PATH, REQUIRED_SCOPE, type ProtectedResource } from './protected-resource.ts';
 import type { HostedEndpoint } from './hosted-handler.ts';
 import { sendJson } from './http.ts';
+import { AUDIT_PATH, serveAuditReport } from './audit-route.ts';
+import { EVALUATE_ACTION_PATH, serveEvaluateAction } from './evaluate-action-route.ts';
 import { GATE_MCP_PATH, wantsLegacyStream, type LegacySseSessions } from './legacy-sse.ts';
 import { servePolicy, serveWhoami } from './metadata-routes.ts';
 import type { PolicySource } from './policy-source.ts';
@@ -68,7 +72,7 @@ async function route(req: IncomingMessage, res: ServerResponse, r: GateRoutes): 
     return sendJson(res, 200, r.protectedResource.metadata(), { 'Cache-Control': 'max-age=3600' });
   }
   if (isAdminPath(path)) return routeAdmin(req, res, url, r);
-  if (!path.startsWith('/mcp-gate/')) return sendJson(res, 404, { ok: false, error: 'Not found' });
+  if (!path.startsWith('/mcp-gate/') && path !== EVALUATE_ACTION_PATH) return sendJson(res, 404, { ok: false, error: 'Not found' });
 
   // The status read is the agent's, and the reviewer's too (sentrail approvals status).
   const status = req.method === 'GET' ? STATUS_PATH.exec(path) : null;
@@ -98,6 +102,8 @@ async function route(req: IncomingMessage, res: ServerResponse, r: GateRoutes): 
     if (wantsLegacyStream(req)) return r.legacy!.openStream(req, res);
     return r.streamable!.handle(req, res);
   }
+  if (path === EVALUATE_ACTION_PATH) return serveEvaluateAction(req, res, r.policy, r.log);
+  if (path === AUDIT_PATH) return serveAuditReport(req, res, principal, r.log);
   if (req.method !== 'GET') return sendJson(res, 405, { ok: false, error: 'Method not allowed' }, { Allow: 'GET' });
   if (path === '/mcp-gate/policy') return servePolicy(req, res, r.policy, r.policyMaxAgeSeconds);
   if (path === '/mcp-gate/whoami') return serveWhoami(res, principal);

@@ -4,7 +4,7 @@
 // order (policy.md step 1), so the first match in a list is that list's answer.
 import { NO_RISK } from './lookup.ts';
 import { parsePointer, type CompiledArgumentCondition, type CompiledMatcher } from './matchers.ts';
-import { parsePattern, type Pattern } from './pattern.ts';
+import { literalPrefix, parsePattern, type Pattern } from './pattern.ts';
 import { compileAnchoredRegex } from './regex-safety.ts';
 import { ambiguitiesOf, hasCustomRules, type Ambiguity } from './readings.ts';
 import { ALL_RISKS, RISK_RANK, riskBit } from './risk.ts';
@@ -98,7 +98,7 @@ export function compareEvaluationOrder(a: Policy, b: Policy): number {
 }
 
 export function compilePolicy(policy: Policy, rank: number): CompiledPolicy {
-  const action = mustPattern(policy.actionPattern);
+  const action = parsePattern(policy.actionPattern);
   const conditions = policy.conditions ?? {};
   let riskMask = ALL_RISKS;
   let hasRiskFilter = false;
@@ -131,7 +131,7 @@ export function compilePolicy(policy: Policy, rank: number): CompiledPolicy {
     mode: policy.mode,
     action,
     toolName: policy.toolName,
-    toolNamePattern: policy.toolNamePattern === undefined ? undefined : mustPattern(policy.toolNamePattern),
+    toolNamePattern: policy.toolNamePattern === undefined ? undefined : parsePattern(policy.toolNamePattern),
     resourceType: policy.resourceType,
     riskMask,
     hasRiskFilter,
@@ -165,12 +165,6 @@ function intersectAgents(allowed: string[] | undefined, blocked: string[] | unde
   return new Set(allowed.filter((a) => other.has(a)));
 }
 
-function mustPattern(text: string): Pattern {
-  const p = parsePattern(text);
-  // The validator rejects these; reaching here means a document bypassed it.
-  if ('error' in p) throw new Error(p.error);
-  return p;
-}
 
 function compileArgumentCondition(pointer: string, m: Matcher): CompiledArgumentCondition {
   const tokens = parsePointer(pointer);
@@ -201,8 +195,11 @@ function indexKey(cp: CompiledPolicy): Pattern {
   }
   const exact = candidates.find((p) => p.kind === 'exact');
   if (exact) return exact;
-  const prefixes = candidates.filter((p): p is { kind: 'prefix'; prefix: string } => p.kind === 'prefix');
-  if (prefixes.length > 0) return prefixes.reduce((a, b) => (b.prefix.length > a.prefix.length ? b : a));
+  // A glob is indexed by the text before its first `*`: every match starts with it, under every reading.
+  const prefixes = candidates
+    .filter((p) => p.kind === 'prefix' || (p.kind === 'glob' && p.parts[0] !== ''))
+    .map((p) => literalPrefix(p));
+  if (prefixes.length > 0) return { kind: 'prefix', prefix: prefixes.reduce((a, b) => (b.length > a.length ? b : a)) };
   return { kind: 'any' };
 }
 

@@ -3,7 +3,7 @@
 import type { ArgumentIndex, CompiledPolicy, CompiledPolicySet } from './compile.ts';
 import { NO_RISK, patternListsFor } from './lookup.ts';
 import { describeMatcher, MISSING, resolvePointer, testMatcher } from './matchers.ts';
-import { describePattern, matchesPattern } from './pattern.ts';
+import { describePattern, globDisputed, matchesPattern } from './pattern.ts';
 import { AMBIGUITY_TEXT, type Ambiguity } from './readings.ts';
 import { inferMcpRisk, inferMcpRiskByDocs, mcpRiskCandidates, RISK_RANK, riskBit } from './risk.ts';
 import type { DecideContext, Decision, Explanation, PolicyRequest, RiskLevel, Tool, TraceEntry } from './types.ts';
@@ -83,14 +83,20 @@ function check(cp: CompiledPolicy, req: NormalizedRequest, ctx: DecideContext, e
     } else if ((cp.riskMask & req.riskBit) === 0) return NO_MATCH;
   }
   if (!matchesPattern(cp.action, req.action)) return NO_MATCH;
+  // An inner `*` (pattern.ts): the literal reading may not match what the glob reading does.
+  if (ctx.readingsUnsettled && globDisputed(cp.action, req.action)) unknown = true;
   if (cp.bothNames && ctx.readingsUnsettled) {
     // AND (contract) vs OR (Policy engine page): settled only when both or neither hold.
     const byName = cp.toolName === req.action;
-    if (byName !== matchesPattern(cp.toolNamePattern!, req.action)) unknown = true;
+    const byPattern = matchesPattern(cp.toolNamePattern!, req.action);
+    if (byName !== byPattern || globDisputed(cp.toolNamePattern!, req.action)) unknown = true;
     else if (!byName) return NO_MATCH;
   } else {
     if (cp.toolName !== undefined && cp.toolName !== req.action) return NO_MATCH;
-    if (cp.toolNamePattern !== undefined && !matchesPattern(cp.toolNamePattern, req.action)) return NO_MATCH;
+    if (cp.toolNamePattern !== undefined) {
+      if (!matchesPattern(cp.toolNamePattern, req.action)) return NO_MATCH;
+      if (ctx.readingsUnsettled && globDisputed(cp.toolNamePattern, req.action)) unknown = true;
+    }
   }
   // Resource-type lists, customRules, actionType: no page says what they do to an MCP call.
   if (cp.uncertain && ctx.readingsUnsettled) unknown = true;
@@ -359,6 +365,8 @@ function disputedFor(cp: CompiledPolicy, req: NormalizedRequest): Ambiguity[] {
   return cp.ambiguities.filter((a) => {
     if (a === 'riskLevel') return req.risk !== null && (cp.minReadingMask & ~cp.riskMask & req.riskBit) !== 0;
     if (a === 'toolName+toolNamePattern') return (cp.toolName === req.action) !== matchesPattern(cp.toolNamePattern!, req.action);
+    if (a === 'actionPattern-wildcard') return globDisputed(cp.action, req.action);
+    if (a === 'toolNamePattern-wildcard') return globDisputed(cp.toolNamePattern!, req.action);
     return true;
   });
 }

@@ -21,6 +21,9 @@ export type DiagnosticCode =
   | 'unsupported-regex'
   | 'invalid-pointer'
   | 'conflict'
+  // `policy fmt` refusals
+  | 'yaml-alias'
+  | 'format-unsafe'
   // warnings
   | 'unreachable-policy'
   | 'arguments-extension'

@@ -3,7 +3,7 @@
 // the first equal-priority tie between a block and another mode (policy.md, "Readings").
 import { compilePolicy, compareEvaluationOrder, type CompiledPolicy } from './compile.ts';
 import { jsonEqual, type CompiledMatcher } from './matchers.ts';
-import { patternCovers, type Pattern } from './pattern.ts';
+import { literalPrefix, patternCovers, type Pattern } from './pattern.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import type { PolicyDocument } from './types.ts';
 
@@ -71,8 +71,9 @@ export function findUnreachable(doc: PolicyDocument): Diagnostic[] {
 
 function patternsMayOverlap(a: Pattern, b: Pattern): boolean {
   if (a.kind === 'any' || b.kind === 'any') return true;
-  const ta = a.kind === 'exact' ? a.value : a.prefix;
-  const tb = b.kind === 'exact' ? b.value : b.prefix;
+  // A glob may match anything that starts with its text before the first `*` (an over-approximation).
+  const ta = literalPrefix(a);
+  const tb = literalPrefix(b);
   if (a.kind === 'exact' && b.kind === 'exact') return ta === tb;
   if (a.kind === 'exact') return ta.startsWith(tb);
   if (b.kind === 'exact') return tb.startsWith(ta);

@@ -10,7 +10,9 @@ export type Ambiguity =
   | 'allowedResourceTypes'
   | 'blockedResourceTypes'
   | 'customRules'
-  | 'actionType';
+  | 'actionType'
+  | 'actionPattern-wildcard'
+  | 'toolNamePattern-wildcard';
 
 /** Why each point is uncertain, in one clause (the warning and the trace say it). */
 export const AMBIGUITY_TEXT: Readonly<Record<Ambiguity, string>> = {
@@ -21,6 +23,8 @@ export const AMBIGUITY_TEXT: Readonly<Record<Ambiguity, string>> = {
   blockedResourceTypes: 'blockedResourceTypes has no stated semantics for MCP calls (Policy engine page)',
   customRules: 'customRules has no stated semantics (Policy engine page)',
   actionType: 'actionType is a legacy field without stated semantics (Policy engine page)',
+  'actionPattern-wildcard': 'actionPattern has a * before its end; only a trailing * is documented, so it may match any characters or only itself',
+  'toolNamePattern-wildcard': 'toolNamePattern has a * before its end; only a trailing * is documented, so it may match any characters or only itself',
 };
 
 /** The field path (relative to the policy) where each point is reported. */
@@ -32,6 +36,8 @@ export const AMBIGUITY_FIELD: Readonly<Record<Ambiguity, string>> = {
   blockedResourceTypes: 'conditions.blockedResourceTypes',
   customRules: 'conditions.customRules',
   actionType: 'actionType',
+  'actionPattern-wildcard': 'actionPattern',
+  'toolNamePattern-wildcard': 'toolNamePattern',
 };
 
 /** `{}` and `[]` say nothing (the hosted gate's rows default to `{}`), so they are no ambiguity. */
@@ -44,7 +50,14 @@ export function hasCustomRules(c: Conditions | undefined): boolean {
 }
 
 /** The disputed points a validated policy uses, in a stable order. */
-export function ambiguitiesOf(p: Pick<Policy, 'riskLevel' | 'toolName' | 'toolNamePattern' | 'actionType' | 'conditions'>): Ambiguity[] {
+/** A `*` before the end of a pattern: undocumented (pattern.ts reads it two ways). */
+export function hasInnerWildcard(text: string | undefined): boolean {
+  if (text === undefined) return false;
+  const star = text.indexOf('*');
+  return star !== -1 && star !== text.length - 1;
+}
+
+export function ambiguitiesOf(p: Pick<Policy, 'actionPattern' | 'riskLevel' | 'toolName' | 'toolNamePattern' | 'actionType' | 'conditions'>): Ambiguity[] {
   const out: Ambiguity[] = [];
   const c = p.conditions;
   if (c?.blockedAgents) out.push('blockedAgents');
@@ -54,5 +67,7 @@ export function ambiguitiesOf(p: Pick<Policy, 'riskLevel' | 'toolName' | 'toolNa
   if (c?.blockedResourceTypes) out.push('blockedResourceTypes');
   if (hasCustomRules(c)) out.push('customRules');
   if (p.actionType !== undefined) out.push('actionType');
+  if (hasInnerWildcard(p.actionPattern)) out.push('actionPattern-wildcard');
+  if (hasInnerWildcard(p.toolNamePattern)) out.push('toolNamePattern-wildcard');
   return out;
 }

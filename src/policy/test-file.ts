@@ -67,6 +67,31 @@ export function parseTestFile(text: string, file: string): { testFile: TestFile 
   return { testFile: diagnostics.length === 0 ? testFile : null, diagnostics };
 }
 
+/**
+ * A list of requests (`policy diff --requests`): YAML or JSON, a list of request mappings, or a
+ * mapping `{requests: [...]}`; each checked as a test case's request is, with file:line.
+ */
+export function parseRequestList(text: string, file: string): { requests: PolicyRequest[] | null; diagnostics: Diagnostic[] } {
+  const parsed = parseSource(text, file);
+  if (!parsed.ok) return { requests: null, diagnostics: parsed.diagnostics };
+  const src = parsed.source;
+  const diagnostics: Diagnostic[] = [];
+  const error: ErrorFn = (code, field, message) => diagnostics.push({ severity: 'error', code, file, line: src.lineOf(field), field, message });
+  const root = src.value;
+  const list = Array.isArray(root) ? root : isRecord(root) && Array.isArray(root.requests) ? root.requests : null;
+  const base = Array.isArray(root) ? '' : 'requests';
+  if (!list) {
+    error('wrong-type', '', 'expected a list of requests ({action, agent?, tool?, riskLevel?, resourceType?, arguments?}), or a test file with cases');
+    return { requests: null, diagnostics };
+  }
+  const requests: PolicyRequest[] = [];
+  list.forEach((raw, i) => {
+    const r = parseRequest(raw, fieldPath(base, i), error);
+    if (r) requests.push(r);
+  });
+  return { requests: diagnostics.length === 0 ? requests : null, diagnostics };
+}
+
 type ErrorFn = (code: DiagnosticCode, field: string, message: string) => void;
 
 function unknown(obj: Record<string, unknown>, allowed: string[], path: string, what: string, error: ErrorFn): void {

@@ -85,6 +85,8 @@ export interface RelayOptions {
    * client transport needs an answer to close a stream (the gate's HTTP side) keeps waiting.
    */
   forgetCancelled?: boolean;
+  /** Every answer the client gets to one of its requests, with that request (the audit's hook). */
+  onAnswer?: (req: JsonRpcRequest, res: JsonRpcResponse) => void;
 }
 
 interface Pending {
@@ -209,8 +211,17 @@ export class Relay {
 
   /** Answers one pending request, once; later answers for the same id are dropped. */
   answer(id: JsonRpcId, res: JsonRpcResponse): void {
+    const request = this.pending.get(idKey(id))?.request;
     if (!this.forget(idKey(id))) return;
-    void this.toClient(res.id === id ? res : { ...res, id });
+    const out = res.id === id ? res : { ...res, id };
+    if (request && this.opts.onAnswer) {
+      try {
+        this.opts.onAnswer(request, out);
+      } catch (err) {
+        this.log?.warn('the answer observer failed', { error: (err as Error).message });
+      }
+    }
+    void this.toClient(out);
   }
 
   /** Removes a pending request and what watches it; false when it was not pending. */

@@ -193,12 +193,12 @@ describe('sentrail policy check', () => {
     assert.match(r.stdout, /✔ examples\/org-policy\.yaml: 18 policies, version 2026-11-21\.3, valid \(5 warnings\)/);
   });
   it('an invalid policy: exit 2, every error as file:line: code: message', async () => {
-    const dir = await tempFiles({ 'bad.yaml': 'policies:\n  - name: a\n    tool: mcp\n    actionPattern: "de*te"\n    mode: allow\n    priority: 1\n  - name: a\n    tool: github\n    actionPattern: x\n    toolName: y\n    mode: block\n    priority: 2\n' });
+    const dir = await tempFiles({ 'bad.yaml': 'policies:\n  - name: a\n    tool: mcp\n    toolName: "de*te"\n    actionPattern: x\n    mode: allow\n    priority: 1\n  - name: a\n    tool: github\n    actionPattern: x\n    toolName: y\n    mode: block\n    priority: 2\n' });
     const r = await runCli(['policy', 'check', path.join(dir, 'bad.yaml')]);
     assert.equal(r.code, 2);
     const lines = r.stdout.trim().split('\n');
-    assert.match(lines[0]!, /bad\.yaml:4: bad-wildcard: policies\[0\]\.actionPattern: "de\*te" has a wildcard before its end/);
-    assert.match(lines[1]!, /bad\.yaml:10: mcp-only-field: policies\[1\]\.toolName applies to MCP policies only/);
+    assert.match(lines[0]!, /bad\.yaml:4: bad-wildcard: policies\[0\]\.toolName "de\*te" is an exact tool name/);
+    assert.match(lines[1]!, /bad\.yaml:11: mcp-only-field: policies\[1\]\.toolName applies to MCP policies only/);
     assert.match(lines.at(-1)!, /✖ .*bad\.yaml: invalid \(2 errors\)/);
   });
   it('regexes a linear-time engine cannot run: exit 2, file:line: unsafe-regex naming the field', async () => {
@@ -230,6 +230,22 @@ describe('sentrail policy explain', () => {
     assert.match(r.stdout, /^Request: {2}mcp delete_repository {2}agent=claude-code {2}risk=high \(inferred from the name\)$/m);
     assert.match(r.stdout, /✗ Allow Claude Code to create issues .*\n\s+toolNamePattern "create_issue" does not match "delete_repository"/);
     assert.match(r.stdout, /✓ No deleting anything/);
+  });
+  it('a `*` inside a pattern: check warns, explain decides by the glob reading and says the gate decides', async () => {
+    const dir = await tempFiles({ 'inner.yaml': 'version: "1"\npolicies:\n  - name: No repo deletes\n    tool: mcp\n    actionPattern: "delete_*_repo"\n    mode: block\n    priority: 1\n' });
+    const file = path.join(dir, 'inner.yaml');
+    const checked = await runCli(['policy', 'check', file]);
+    assert.equal(checked.code, 0, checked.stdout + checked.stderr);
+    assert.match(checked.stdout, /inner\.yaml:5: warning: ambiguous-field: policies\[0\]\.actionPattern .*\* before its end/);
+    const disputed = await runCli(['policy', 'explain', '--policy', file, '--action', 'delete_big_repo']);
+    assert.match(disputed.stdout, /^Decision: BLOCK \(policy "No repo deletes", priority 1\)$/m);
+    assert.match(disputed.stdout, /Uncertain: policy "No repo deletes": actionPattern has a \* before its end.*\(decided by the gate\)/);
+    // The literal reading matches the pattern's own text too, so nothing is disputed there.
+    const literal = await runCli(['policy', 'explain', '--policy', file, '--action', 'delete_*_repo']);
+    assert.match(literal.stdout, /^Decision: BLOCK/m);
+    assert.doesNotMatch(literal.stdout, /Uncertain:/);
+    const other = await runCli(['policy', 'explain', '--policy', file, '--action', 'delete_repo']);
+    assert.match(other.stdout, /^Decision: ALLOW/m);
   });
   it('--args as JSON or @file, --json output', async () => {
     const dir = await tempFiles({ 'args.json': '{"query": "DROP TABLE users"}' });

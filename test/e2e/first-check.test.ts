@@ -98,7 +98,8 @@ describe('the first check against the local gate', () => {
 
   it('a block resting on a disputed reading is not decided locally: the call goes to the gate, which decides', async () => {
     // blockedAgents: "only these agents" (the contract, so the local gate blocks claude-code) or
-    // "not these agents" (the Policy engine page); allowedResourceTypes: no stated meaning for MCP.
+    // "not these agents" (the Policy engine page); allowedResourceTypes: no stated meaning for MCP;
+    // a `*` inside a pattern: any characters (the local gate's reading) or literal.
     const dir = await mkdtemp(path.join(os.tmpdir(), 'sentrail-first-check-'));
     const policyFile = path.join(dir, 'org.yaml');
     await writeFile(
@@ -107,6 +108,7 @@ describe('the first check against the local gate', () => {
 policies:
   - { name: No sums for Claude Code, tool: mcp, actionPattern: "*", toolName: get-sum, conditions: { blockedAgents: [claude-code] }, mode: block, priority: 10 }
   - { name: Echo only on repos, tool: mcp, actionPattern: "*", toolName: echo, conditions: { allowedResourceTypes: [repo] }, mode: block, priority: 20 }
+  - { name: No images, tool: mcp, actionPattern: "get-*-image", mode: block, priority: 30 }
   - { name: No reading the environment, tool: mcp, actionPattern: "*", toolName: get-env, mode: block, priority: 100 }
 `,
     );
@@ -115,12 +117,14 @@ policies:
     const { client } = await bridge(gate, cache);
     try {
       const names = (await client.listTools()).tools.map((t) => t.name);
-      assert.ok(names.includes('get-sum') && names.includes('echo'), 'disputed blocks hide nothing');
+      assert.ok(names.includes('get-sum') && names.includes('echo') && names.includes('get-tiny-image'), 'disputed blocks hide nothing');
       assert.ok(!names.includes('get-env'), 'a certain block still hides its tool');
       const sum = await client.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } });
       assert.deepEqual({ isError: sum.isError, source: meta(sum)?.source, policy: meta(sum)?.policy }, { isError: true, source: 'gate', policy: 'No sums for Claude Code' });
       const echo = await client.callTool({ name: 'echo', arguments: { message: 'hi' } });
       assert.deepEqual(echo.content, [{ type: 'text', text: 'Echo: hi' }], 'the gate allowed it: a request without a resource type is in no list');
+      const image = await client.callTool({ name: 'get-tiny-image', arguments: {} });
+      assert.deepEqual({ isError: image.isError, source: meta(image)?.source, policy: meta(image)?.policy }, { isError: true, source: 'gate', policy: 'No images' });
       const env = await client.callTool({ name: 'get-env', arguments: {} });
       assert.equal(meta(env)?.source, 'local');
     } finally {

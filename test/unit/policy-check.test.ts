@@ -71,12 +71,13 @@ describe('errors (exit 2): each names file, line and field', () => {
     const d = check('policies:\n  - name: a\n    tool: github\n    actionPattern: "*"\n    toolName: x\n    toolNamePattern: y*\n    mode: block\n    priority: 1\n');
     assert.deepEqual(codes(d), ['mcp-only-field@5', 'mcp-only-field@6']);
   });
-  it('a wildcard anywhere but at the end of a pattern', () => {
-    for (const bad of ['de*lete', '*_issue', '**', 'a*b*']) {
-      const d = check(`policies:\n  - name: a\n    tool: mcp\n    actionPattern: "${bad}"\n    mode: block\n    priority: 1\n`);
-      assert.deepEqual(codes(d), ['bad-wildcard@4'], bad);
+  it('a wildcard anywhere but at the end of a pattern loads, warned as disputed; in toolName it is an error', () => {
+    for (const inner of ['de*lete', '*_issue', '**', 'a*b*']) {
+      const d = check(`policies:\n  - name: a\n    tool: mcp\n    actionPattern: "${inner}"\n    mode: block\n    priority: 1\n`);
+      assert.deepEqual(codes(d), ['warning:ambiguous-field@4'], inner);
+      assert.match(d[0]!.message, /actionPattern has a \* before its end/);
     }
-    assert.deepEqual(codes(check(doc('    toolNamePattern: "*_x"\n'))), ['bad-wildcard@8']);
+    assert.deepEqual(codes(check(doc('    toolNamePattern: "*_x"\n'))), ['warning:ambiguous-field@8']);
     assert.deepEqual(codes(check(doc('    toolName: "get_*"\n'))), ['bad-wildcard@8']);
   });
   it('invalid regexes (JavaScript with the u flag)', () => {
@@ -141,7 +142,7 @@ describe('errors (exit 2): each names file, line and field', () => {
     assert.deepEqual(codes(json), ['duplicate-name@7']);
   });
   it('collects every error rather than stopping at the first', () => {
-    const d = check('policies:\n  - { name: a, tool: jira, actionPattern: x, mode: allow, priority: 1 }\n  - { name: b, tool: mcp, actionPattern: "x*y", mode: allow, priority: 1 }\n  - { name: c, tool: mcp, actionPattern: x, mode: allow }\n');
+    const d = check('policies:\n  - { name: a, tool: jira, actionPattern: x, mode: allow, priority: 1 }\n  - { name: b, tool: mcp, actionPattern: x, toolName: "x*y", mode: allow, priority: 1 }\n  - { name: c, tool: mcp, actionPattern: x, mode: allow }\n');
     assert.deepEqual(codes(d), ['invalid-value@2', 'bad-wildcard@3', 'missing-field@4']);
   });
 });

@@ -22,7 +22,14 @@ const AGENTS = ['a', 'b', 'unknown'];
 
 function pattern(rng: Rng): string {
   const name = rng.pick(NAMES);
-  return rng.pick(['*', '*', name, `${name.slice(0, rng.int(0, 4))}*`]);
+  return rng.pick(['*', '*', name, `${name.slice(0, rng.int(0, 4))}*`, innerWildcard(rng)]);
+}
+
+/** A `*` before the end (undocumented: read as a glob or literally), sometimes a literal name with one. */
+function innerWildcard(rng: Rng): string {
+  const name = rng.pick(NAMES);
+  const cut = rng.int(0, name.length - 1);
+  return rng.pick([`*${name.slice(cut)}`, `${name.slice(0, cut)}*${name.slice(cut + 1)}`, `*${name.slice(cut, cut + 3)}*`, `${name.slice(0, 2)}*_*`, 'get_*']);
 }
 
 /** Absent, null, or a value: the hosted gate's rows carry nulls for absent optional fields. */
@@ -48,7 +55,7 @@ function generatePolicy(rng: Rng, i: number): Record<string, unknown> {
   };
   if (tool !== 'github') {
     raw.toolName = maybe(rng, 0.2, () => rng.pick(NAMES));
-    raw.toolNamePattern = maybe(rng, 0.25, () => `${rng.pick(NAMES).slice(0, rng.int(1, 5))}*`);
+    raw.toolNamePattern = maybe(rng, 0.25, () => (rng.chance(0.3) ? innerWildcard(rng) : `${rng.pick(NAMES).slice(0, rng.int(1, 5))}*`));
   }
   const c: Record<string, unknown> = {};
   if (rng.chance(0.2)) c.allowedAgents = rng.sample(AGENTS, rng.int(1, 2));
@@ -94,6 +101,8 @@ interface Reading {
   names: 'and' | 'or';
   inference: 'cli-regexes' | 'docs-prefixes';
   killSwitch: 'writes' | 'everything';
+  /** A `*` before the end of a pattern: any characters, or only a trailing `*` is a wildcard. */
+  wildcard: 'glob' | 'literal';
 }
 
 const READINGS: Reading[] = [];
@@ -101,10 +110,15 @@ for (const blockedAgents of ['only-these', 'all-but-these'] as const)
   for (const riskLevel of ['exact', 'minimum'] as const)
     for (const names of ['and', 'or'] as const)
       for (const inference of ['cli-regexes', 'docs-prefixes'] as const)
-        for (const killSwitch of ['writes', 'everything'] as const) READINGS.push({ blockedAgents, riskLevel, names, inference, killSwitch });
+        for (const killSwitch of ['writes', 'everything'] as const)
+          for (const wildcard of ['glob', 'literal'] as const) READINGS.push({ blockedAgents, riskLevel, names, inference, killSwitch, wildcard });
 
-function globMatches(p: string, v: string): boolean {
+function globMatches(p: string, v: string, rd: Reading): boolean {
   if (p === '*') return true;
+  if (rd.wildcard === 'glob') {
+    const source = p.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+    return new RegExp(`^${source}$`, 's').test(v);
+  }
   return p.endsWith('*') ? v.startsWith(p.slice(0, -1)) : v === p;
 }
 
@@ -119,9 +133,9 @@ function hasOpenPart(p: Policy): boolean {
 /** One policy against one request under one reading; `open` decides what no reading settles. */
 function refMatches(p: Policy, req: PolicyRequest, risk: RiskLevel, rd: Reading, open: boolean, argsKnown: boolean): boolean {
   if (p.tool !== '*' && p.tool !== 'mcp') return false;
-  if (!globMatches(p.actionPattern, req.action)) return false;
+  if (!globMatches(p.actionPattern, req.action, rd)) return false;
   const byName = p.toolName === undefined ? undefined : p.toolName === req.action;
-  const byPattern = p.toolNamePattern === undefined ? undefined : globMatches(p.toolNamePattern, req.action);
+  const byPattern = p.toolNamePattern === undefined ? undefined : globMatches(p.toolNamePattern, req.action, rd);
   if (byName !== undefined && byPattern !== undefined) {
     if (rd.names === 'and' ? !(byName && byPattern) : !(byName || byPattern)) return false;
   } else if (byName === false || byPattern === false) return false;

@@ -1,14 +1,11 @@
 // `sentrail policy pull`: fetch the gate's org policy into the per-gate cache by hand (the bridge
 // does it at start and per max-age); the other policy commands then use it.
-import { createGateCredentialSource } from '../../auth/credential-sources.ts';
-import { bridgeCredentials } from '../../bridge/credentials.ts';
-import { resolveGateAddress } from '../../bridge/gate-address.ts';
-import { createHttpClient } from '../../bridge/http-client.ts';
+import { readFile } from 'node:fs/promises';
 import { pullOrgPolicy } from '../../bridge/org-policy-pull.ts';
-import { readCliConfig } from '../../config/cli-config.ts';
 import { readCachedPolicy } from '../../config/policy-cache.ts';
 import { CliError } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { openGateAccess } from './gate-access.ts';
 
 export interface PullOptions {
   gate?: string;
@@ -16,22 +13,23 @@ export interface PullOptions {
   apiKey?: string;
   allowHttp?: boolean;
   json?: boolean;
+  /** Also write the document into the repository: one YAML file, or a folder of one file per policy. */
+  out?: string;
+  /** With --out: write nothing; exit 1 when the copy there differs from the gate's. */
+  check?: boolean;
+  force?: boolean;
 }
 
 export async function runPolicyPull(given: PullOptions): Promise<number> {
-  // Like the bridge: --gate, else the default gate `sentrail login` remembered; the same credentials.
-  const opts = { ...given, gate: given.gate ?? (await readCliConfig()).config.defaultGate ?? undefined };
-  if (!opts.gate) throw new CliError('usage', 'which gate? pass --gate <gate URL>, or log in once (sentrail login remembers the gate)', { exitCode: ExitCode.INVALID_INPUT, hint: 'e.g. sentrail policy pull --gate https://<ref>.supabase.co/functions/v1/mcp-gate/sse' });
-  const address = resolveGateAddress(opts.gate, { cloudUrl: opts.cloudUrl, allowHttp: opts.allowHttp });
-  if (!address.cloudBase) throw new CliError('no-policy-endpoint', `${opts.gate} has no /mcp-gate base to pull the org policy from`, { exitCode: ExitCode.INVALID_INPUT, hint: 'Pass --cloud-url.' });
-  const stored = createGateCredentialSource({ gate: opts.gate, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
-  const credential = await bridgeCredentials({ apiKey: opts.apiKey, ...(stored ? { store: stored.source } : {}) }).get();
-  if (!credential) throw new CliError('not-logged-in', `not logged in to ${opts.gate}`, { exitCode: ExitCode.NOT_LOGGED_IN, hint: 'Run sentrail login (or set SENTRAIL_API_KEY).' });
+  if (given.check && !given.out) throw new CliError('usage', '--check compares a repository copy with the gate: pass --out <file|folder> too', { exitCode: ExitCode.INVALID_INPUT });
+  const access = await openGateAccess('policy pull', given);
+  const opts = { ...given, gate: access.gate };
   const cached = await readCachedPolicy(opts.gate);
-  const endpoint = `${address.cloudBase}/mcp-gate/policy`;
+  const endpoint = `${access.cloudBase}/mcp-gate/policy`;
   let outcome;
   try {
-    outcome = await pullOrgPolicy({ gate: opts.gate, endpoint, http: await createHttpClient(), headers: { authorization: `Bearer ${credential.token}` }, etag: cached?.meta.etag ?? null });
+    // --out needs the document itself, so no If-None-Match: a 304 would carry none.
+    outcome = await pullOrgPolicy({ gate: opts.gate, endpoint, http: access.http, headers: access.headers, etag: opts.out ? null : cached?.meta.etag ?? null });
   } catch (err) {
     throw new CliError('gate-unreachable', `could not pull from ${endpoint}: ${(err as Error).message}`);
   }
@@ -40,6 +38,13 @@ export async function runPolicyPull(given: PullOptions): Promise<number> {
     else (code === ExitCode.OK ? process.stdout : process.stderr).write(line + '\n');
     return code;
   };
+  if (opts.out && outcome.kind === 'updated') {
+    const { checkPulledCopy, writePulledCopy } = await import('./pull-out.ts');
+    const text = await readFile(outcome.file, 'utf8');
+    const from = { gate: opts.gate, version: outcome.version, etag: outcome.etag };
+    const r = opts.check ? await checkPulledCopy(opts.out, text, from) : await writePulledCopy(opts.out, text, from, Boolean(opts.force));
+    return report(r.line, r.data, r.code);
+  }
   switch (outcome.kind) {
     case 'updated':
       return report(`pulled org policy ${outcome.version ?? '(no version)'} (${outcome.policies} policies) into ${outcome.file}`, { status: 'updated', version: outcome.version, policies: outcome.policies, file: outcome.file }, ExitCode.OK);

@@ -5,6 +5,7 @@ import { closingLine, type CaseResult, type Coverage, type Summary } from '../..
 import type { Decision } from '../../policy/types.ts';
 import type { Terminal } from '../terminal.ts';
 import { renderTrace } from './explain.ts';
+import type { RemoteReport } from './test-remote.ts';
 
 export interface FileReport {
   file: string;
@@ -20,6 +21,8 @@ export interface RunReport {
   coverageThreshold: number | null;
   /** Findings that made a policy or test file invalid. */
   diagnostics: Diagnostic[];
+  /** --remote: the gate's decisions beside the local ones. */
+  remote?: RemoteReport | null;
 }
 
 export interface Reporter {
@@ -68,12 +71,39 @@ export function createTextReporter(out: NodeJS.WritableStream, t: Terminal): Rep
         for (const u of cv.uncovered) lines.push(`  not covered: "${u.name}" ${c.dim(`${u.file}:${u.line}`)}`);
         lines.push('');
       }
+      if (r.remote) lines.push(...remoteLines(r.remote, c), '');
       const s = r.summary;
       const text = closingLine(s);
       lines.push(s.failed + s.errored > 0 ? c.red(text) : c.green(text));
       out.write(lines.join('\n') + '\n');
     },
   };
+}
+
+export function remoteClosingLine(r: RemoteReport): string {
+  const s = r.summary;
+  const parts = [`${s.agreed} agree`, `${s.disagreed} disagree`];
+  if (s.errored > 0) parts.push(`${s.errored} got no decision`);
+  if (s.notSent > 0) parts.push(`${s.notSent} not sent`);
+  return `Remote (${r.endpoint}): ${parts.join(', ')}`;
+}
+
+function remoteLines(r: RemoteReport, c: Terminal['color']): string[] {
+  const lines: string[] = [];
+  const local = (l: NonNullable<RemoteReport['checks'][number]['local']>) => `${l.mode}${l.policy ? ` ("${l.policy}")` : ''}`;
+  for (const k of r.checks) {
+    const where = c.dim(`${k.file}:${k.line}`);
+    if (k.status === 'disagree') {
+      const gate = `${k.gate!.decision}${k.gate!.policy ? ` ("${k.gate!.policy}")` : ''}`;
+      lines.push(`${c.red('DISAGREE')} ${k.name} ${where}: local ${local(k.local!)}, gate ${gate}`);
+      for (const d of k.differences ?? []) lines.push(`         ${d}`);
+      if (k.gate!.reason) lines.push(c.dim(`         gate's reason: ${k.gate!.reason}`));
+    } else if (k.status === 'error') lines.push(`${c.red('NO ANSWER')} ${k.name} ${where}: ${k.message}`);
+    else if (k.status === 'not-sent') lines.push(`${c.yellow('NOT SENT')} ${k.name} ${where}: ${k.message}`);
+  }
+  const closing = remoteClosingLine(r);
+  lines.push(r.summary.disagreed + r.summary.errored > 0 ? c.red(closing) : c.green(closing));
+  return lines;
 }
 
 export function createJsonReporter(out: NodeJS.WritableStream): Reporter {
@@ -87,6 +117,7 @@ export function createJsonReporter(out: NodeJS.WritableStream): Reporter {
             summary: { ...r.summary, line: closingLine(r.summary) },
             coverage: r.coverage ? { ...r.coverage, threshold: r.coverageThreshold } : null,
             diagnostics: r.diagnostics.map((d) => ({ ...d, text: formatDiagnostic(d) })),
+            ...(r.remote ? { remote: { ...r.remote, summary: { ...r.remote.summary, line: remoteClosingLine(r.remote) } } } : {}),
           },
           null,
           2,
@@ -123,6 +154,7 @@ export function createJunitReporter(out: NodeJS.WritableStream): Reporter {
           '  </testsuite>',
         ].join('\n');
       });
+      if (r.remote) suites.push(remoteSuite(r.remote));
       const s = r.summary;
       out.write(
         [
@@ -134,4 +166,21 @@ export function createJunitReporter(out: NodeJS.WritableStream): Reporter {
       );
     },
   };
+}
+
+/** --remote as one more JUnit suite: a disagreement is a failure, no answer an error. */
+function remoteSuite(r: RemoteReport): string {
+  const cases = r.checks.map((k) => {
+    const open = `    <testcase name="${xml(k.name)}" classname="${xml(`remote ${k.file}`)}">`;
+    if (k.status === 'agree') return `${open}</testcase>`;
+    if (k.status === 'not-sent') return `${open}<skipped message="${xml(k.message ?? '')}"/></testcase>`;
+    if (k.status === 'error') return `${open}<error message="${xml(k.message ?? 'no answer')}"/></testcase>`;
+    return `${open}<failure message="${xml((k.differences ?? []).join('; '))}">${xml(k.gate?.reason ?? '')}</failure></testcase>`;
+  });
+  const s = r.summary;
+  return [
+    `  <testsuite name="${xml(`remote ${r.endpoint}`)}" tests="${r.checks.length}" failures="${s.disagreed}" errors="${s.errored}" skipped="${s.notSent}">`,
+    ...cases,
+    '  </testsuite>',
+  ].join('\n');
 }

@@ -13,6 +13,7 @@ import { ExitCode } from '../exit-codes.ts';
 import { createTerminal } from '../terminal.ts';
 import { createJsonReporter, createJunitReporter, createTextReporter, type FileReport, type Reporter } from './reporters.ts';
 import { policyForTestFile } from './resolve-policy.ts';
+import type { RemoteCase, RemoteTarget } from './test-remote.ts';
 
 export interface TestOptions {
   paths: string[];
@@ -21,6 +22,12 @@ export interface TestOptions {
   coverage?: boolean;
   coverageThreshold?: string;
   format?: string;
+  /** Also send every case to the gate's evaluate-action endpoint and report where it disagrees. */
+  remote?: boolean;
+  yes?: boolean;
+  cloudUrl?: string;
+  apiKey?: string;
+  allowHttp?: boolean;
 }
 
 const SKIP_DIRS = new Set(['node_modules', '.git']);
@@ -70,6 +77,11 @@ export async function runPolicyTest(opts: TestOptions): Promise<number> {
   const threshold = parseThreshold(opts.coverageThreshold);
   const reporter = createReporter(opts.format);
   const wantCoverage = Boolean(opts.coverage) || threshold !== null;
+  if (!opts.remote && opts.yes) throw usageError('--yes only applies with --remote');
+  // Loaded only with --remote; found (and the live-workspace guard applied) before any case runs.
+  const remoteModule = opts.remote ? await import('./test-remote.ts') : null;
+  const remote: RemoteTarget | null = remoteModule ? await remoteModule.openRemote(opts) : null;
+  const remoteCases: RemoteCase[] = [];
   const files = (await Promise.all((opts.paths.length > 0 ? opts.paths : ['.']).map(findTestFiles))).flat();
   if (files.length === 0) {
     throw usageError(`no test files under ${(opts.paths.length > 0 ? opts.paths : ['.']).join(', ')}`, 'Test files are named *.test.yaml, *.test.yml or *.test.json.');
@@ -95,6 +107,7 @@ export async function runPolicyTest(opts: TestOptions): Promise<number> {
       if (!(err instanceof CliError)) throw err;
       const message = `${err.message}. ${err.hint ?? ''}`.trim();
       const results = parsed.testFile.cases.map((c): CaseResult => ({ name: c.name, line: c.line, status: c.skip !== undefined ? 'SKIP' : 'ERROR', expected: c.expect, message: c.skip ?? message }));
+      parsed.testFile.cases.forEach((testCase, i) => remoteCases.push({ file: shown, testCase, result: results[i]! }));
       const report = { file: shown, policy: null, results };
       reports.push(report);
       reporter.file(report);
@@ -111,6 +124,7 @@ export async function runPolicyTest(opts: TestOptions): Promise<number> {
     }
     if (!entry.set) continue;
     const results = parsed.testFile.cases.map((c) => runCase(entry!.set!, c));
+    parsed.testFile.cases.forEach((testCase, i) => remoteCases.push({ file: shown, testCase, result: results[i]! }));
     runs.push({ set: entry.set, results });
     const report = { file: shown, policy: displayPath(source.target), results };
     reports.push(report);
@@ -122,10 +136,17 @@ export async function runPolicyTest(opts: TestOptions): Promise<number> {
   }
   const summary = summarize(reports.flatMap((r) => r.results));
   const coverage = wantCoverage ? computeCoverage(runs) : null;
-  reporter.end({ files: reports, summary, coverage, coverageThreshold: threshold, diagnostics });
+  let remoteReport = null;
+  if (remote && remoteModule && diagnostics.length === 0) {
+    const sendable = remoteCases.filter((c) => c.result.actual).length;
+    process.stderr.write(`sentrail: sending ${sendable} case${sendable === 1 ? '' : 's'} to ${remote.endpoint}; each one writes an audit entry at the gate\n`);
+    remoteReport = await remoteModule.checkAtGate(remote, remoteCases);
+  }
+  reporter.end({ files: reports, summary, coverage, coverageThreshold: threshold, diagnostics, remote: remoteReport });
 
   if (diagnostics.length > 0) return ExitCode.INVALID_INPUT;
   if (summary.failed + summary.errored > 0) return ExitCode.FAILURE;
+  if (remoteReport && remoteReport.summary.disagreed + remoteReport.summary.errored > 0) return ExitCode.FAILURE;
   if (coverage && threshold !== null && coverage.percent < threshold) return ExitCode.COVERAGE_BELOW_THRESHOLD;
   return ExitCode.OK;
 }
