@@ -10,36 +10,10 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { connectDirect, connectThroughGate, EVERYTHING_STDIO, startGate, stopAllGates, type GateProcess } from '../helpers/gate.ts';
+import { approvalPolicyYaml, connectDirect, connectThroughGate, EVERYTHING_STDIO, startGate, stopAllGates, type GateProcess } from '../helpers/gate.ts';
 import { directClient, startFixtureServer, tempDir, waitFor, type FixtureUpstream } from '../helpers/mcp.ts';
 
-const POLICY = (killSwitch = false) => `version: "approvals-e2e"
-killSwitch: { global: ${killSwitch}, toolsPaused: [] }
-policies:
-  - name: Echo needs approval
-    tool: mcp
-    actionPattern: "*"
-    toolName: echo
-    mode: require_approval
-    priority: 10
-  - name: Sums need approval
-    tool: mcp
-    actionPattern: "*"
-    toolName: get-sum
-    mode: require_approval
-    priority: 11
-  - name: Slow calls need approval
-    tool: mcp
-    actionPattern: "*"
-    toolName: slow
-    mode: require_approval
-    priority: 12
-  - name: Allow the rest
-    tool: mcp
-    actionPattern: "*"
-    mode: allow
-    priority: 500
-`;
+const POLICY = (killSwitch = false) => approvalPolicyYaml(['echo', 'get-sum', 'slow'], { killSwitch });
 
 /** Every body any endpoint answered in this file: the admin key must be in none of them. */
 const answered: string[] = [];
@@ -190,7 +164,7 @@ describe('approvals on the local gate (fixture upstream over HTTP, which counts 
     assert.equal(list.status, 200);
     const mine = (list.body.approvals as Record<string, unknown>[]).find((a) => a.id === id);
     assert.ok(mine);
-    assert.deepEqual([mine.tool, mine.arguments, mine.agent, mine.policy, mine.status], ['echo', { message: 'list me' }, 'claude-code', 'Echo needs approval', 'pending']);
+    assert.deepEqual([mine.tool, mine.arguments, mine.agent, mine.policy, mine.status], ['echo', { message: 'list me' }, 'claude-code', 'echo needs approval', 'pending']);
     assert.ok((list.body.approvals as Record<string, unknown>[]).every((a) => a.status === 'pending'));
     const one = await call(gate, 'GET', `/approvals/${id}`);
     assert.equal((one.body.approval as Record<string, unknown>).callHash, mine.callHash);

@@ -150,3 +150,11 @@ export async function waitForExit(pid: number, ms = 3000): Promise<void> {
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** A policy document (YAML) where calls to `tools` need approval and every other call is allowed. */
+export function approvalPolicyYaml(tools: string[], opts: { killSwitch?: boolean } = {}): string {
+  const rules = tools.map(
+    (tool, i) => `  - name: ${tool} needs approval\n    tool: mcp\n    actionPattern: "*"\n    toolName: ${tool}\n    mode: require_approval\n    priority: ${10 + i}\n`,
+  );
+  return `version: "approvals-test"\nkillSwitch: { global: ${opts.killSwitch ?? false}, toolsPaused: [] }\npolicies:\n${rules.join('')}  - name: Allow the rest\n    tool: mcp\n    actionPattern: "*"\n    mode: allow\n    priority: 500\n`;
+}
