@@ -239,6 +239,13 @@ describe('approvals on the local gate (server-everything over stdio; short TTL)'
     assert.deepEqual([late.status, late.body.status], [409, 'expired']);
   });
 
+  it('the upstream never gets the admin key: its environment (get-env) holds no SENTRAIL_ADMIN_KEY', async () => {
+    const env = (await client.callTool({ name: 'get-env', arguments: {} })) as { content: { text: string }[] };
+    const text = env.content.map((c) => c.text).join('\n');
+    assert.match(text, /PATH/, 'get-env should show the environment');
+    assert.ok(!text.includes(gate.adminKey) && !text.includes('SENTRAIL_ADMIN_KEY'), 'the upstream sees the admin key');
+  });
+
   it('a given admin key is not printed, and not written to the state folder', async () => {
     assert.ok(!gate.stderr().includes(gate.adminKey));
     assert.doesNotMatch(gate.stderr(), /admin key for this run/);
@@ -257,6 +264,28 @@ describe('approvals on the local gate (server-everything over stdio; short TTL)'
   });
 });
 
+
+describe('approvals on a --hosted gate (one shared upstream; replays on the gate\'s own connection)', () => {
+  it('approve → executed with the upstream\'s result, the call seen once', async () => {
+    const fixture = await startFixtureServer();
+    try {
+      const dir = await tempDir('sentrail-approvals-');
+      await writeFile(path.join(dir, 'policy.yaml'), POLICY());
+      const gate = await startGate(['--policy', path.join(dir, 'policy.yaml'), '--upstream-url', fixture.mcpUrl, '--hosted']);
+      const { client } = await connectThroughGate(gate);
+      const id = await deferred(client, 'echo', { message: 'hosted' });
+      await client.close();
+      const before = (await fixture.stats()).toolCalls;
+      assert.equal((await decide(gate, id, 'approved')).status, 200);
+      const done = await settledStatus(gate, id);
+      assert.deepEqual([done.status, done.result], ['executed', { content: [{ type: 'text', text: 'Echo: hosted' }] }]);
+      assert.equal((await fixture.stats()).toolCalls - before, 1);
+      await gate.stop();
+    } finally {
+      await fixture.close();
+    }
+  });
+});
 
 describe('approvals survive the gate: the durable store under the state folder', () => {
   let fixture: FixtureUpstream;
