@@ -10,18 +10,9 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assertNoStackTrace, runCli, type RunResult } from '../helpers/cli.ts';
-import { connectThroughGate, startGate, stopAllGates, testApiKey, type GateProcess } from '../helpers/gate.ts';
+import { approvalPolicyYaml, connectThroughGate, startGate, stopAllGates, testApiKey, type GateProcess } from '../helpers/gate.ts';
 import { startFixtureServer, tempDir, type FixtureUpstream } from '../helpers/mcp.ts';
 
-const POLICY = `version: "approvals-cli"
-policies:
-  - name: Echo needs approval
-    tool: mcp
-    actionPattern: "*"
-    toolName: echo
-    mode: require_approval
-    priority: 10
-`;
 
 after(stopAllGates);
 
@@ -47,7 +38,7 @@ describe('sentrail approvals against the local gate', () => {
   before(async () => {
     fixture = await startFixtureServer();
     const dir = await tempDir('sentrail-approvals-cli-');
-    await writeFile(path.join(dir, 'policy.yaml'), POLICY);
+    await writeFile(path.join(dir, 'policy.yaml'), approvalPolicyYaml(['echo']));
     gate = await startGate(['--policy', path.join(dir, 'policy.yaml'), '--upstream-url', fixture.mcpUrl]);
     ({ client } = await connectThroughGate(gate));
     const home = await tempDir('sentrail-approvals-home-');
@@ -70,7 +61,7 @@ describe('sentrail approvals against the local gate', () => {
     assert.equal(plain.code, 0, plain.stderr);
     const row = plain.stdout.split('\n').find((l) => l.startsWith(id));
     assert.ok(row, plain.stdout);
-    assert.deepEqual(row.split('\t').slice(0, 5), [id, 'pending', 'echo', 'claude-code', 'Echo needs approval']);
+    assert.deepEqual(row.split('\t').slice(0, 5), [id, 'pending', 'echo', 'claude-code', 'echo needs approval']);
     assert.doesNotMatch(plain.stdout, /\x1b\[/, 'no colour on a pipe');
 
     const json = await cli(['list', '--gate', gate.url, '--status', 'pending', '--json']);
@@ -165,7 +156,7 @@ describe('sentrail approvals against the local gate', () => {
     const lines = r.replace(/\r/g, '').split('\n');
     assert.match(lines[0]!, /^ID +STATUS +TOOL +AGENT +POLICY +CREATED +EXPIRES$/);
     const row = lines.find((l) => l.startsWith(id));
-    assert.ok(row && /^\S+ {2}pending +echo +claude-code +Echo needs approval +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ/.test(row), r);
+    assert.ok(row && /^\S+ {2}pending +echo +claude-code +echo needs approval +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ/.test(row), r);
     assert.ok(!r.includes(gate.adminKey));
   });
 
