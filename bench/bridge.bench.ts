@@ -33,6 +33,9 @@ function option(name: string, fallback: string): string {
 const WRITE = argv.includes('--write');
 const UPSTREAM_JSON = argv.includes('--upstream-json');
 const REFERENCES = argv.includes('--references');
+/** Adds the bridge with --no-audit as a contender, and a table of audit on against audit off. */
+const AUDIT_COMPARE = argv.includes('--audit-compare');
+const AUDIT_OFF = 'bridge, audit off';
 const COLD_RUNS = Number(option('cold-runs', '15'));
 const CALLS = Number(option('calls', '2000'));
 const WARMUP = Number(option('warmup', '500'));
@@ -307,10 +310,15 @@ type Name = string;
 /** The contenders of the main table. */
 const NAMES: Name[] = ['bridge', 'mcp-remote', 'direct SDK'];
 /** Every contender measured: the main three, then the reference passthroughs (--references). */
-const ALL: Name[] = [...NAMES, ...(REFERENCES ? Object.keys(REFERENCE_MODES) : [])];
+const ALL: Name[] = [...NAMES, ...(REFERENCES ? Object.keys(REFERENCE_MODES) : []), ...(AUDIT_COMPARE ? [AUDIT_OFF] : [])];
 /** The contenders that are stdio processes driven by the raw driver. */
 const STDIO: Name[] = ALL.filter((n) => n !== 'direct SDK');
-const specOf = (name: Name, url: string): Spec => (name === 'bridge' ? bridgeSpec(url) : name === 'mcp-remote' ? mcpRemoteSpec(url) : referenceSpec(name, url));
+function auditOffSpec(url: string): Spec {
+  const spec = bridgeSpec(url);
+  return { ...spec, name: AUDIT_OFF, args: [...spec.args, '--no-audit'] };
+}
+const specOf = (name: Name, url: string): Spec =>
+  name === 'bridge' ? bridgeSpec(url) : name === 'mcp-remote' ? mcpRemoteSpec(url) : name === AUDIT_OFF ? auditOffSpec(url) : referenceSpec(name, url);
 const perContender = <T>(make: (n: Name) => T): Record<Name, T> => Object.fromEntries(ALL.map((n) => [n, make(n)]));
 
 interface Steady {
@@ -648,8 +656,32 @@ try {
   const referenceTable = [
     `| contender (value, and its ratio to mcp-remote) | ${refColumns.map(([h]) => h).join(' | ')} |`,
     `|---|${refColumns.map(() => '---:').join('|')}|`,
-    ...STDIO.map((n) => `| ${n === 'bridge' || n === 'mcp-remote' ? n : `${n} (bench/fixtures/reference-passthrough.mjs ${REFERENCE_MODES[n]})`} | ${refColumns.map(([, cell]) => cell(n)).join(' | ')} |`),
+    ...STDIO.filter((n) => n !== AUDIT_OFF).map((n) => `| ${n === 'bridge' || n === 'mcp-remote' ? n : `${n} (bench/fixtures/reference-passthrough.mjs ${REFERENCE_MODES[n]})`} | ${refColumns.map(([, cell]) => cell(n)).join(' | ')} |`),
   ].join('\n');
+
+  // The audit's cost: the same bridge with and without it, measured in the same rounds.
+  const auditRows: [string, (n: Name) => number, (v: number) => string, 'le' | 'ge'][] = [
+    ['tools/call echo, sequential, p50 ms', (n) => median(lat[n]!), f2, 'le'],
+    ...levels.map((k): [string, (n: Name) => number, (v: number) => string, 'le' | 'ge'] => [`throughput, ${k} in flight, calls/s`, (n) => rate(k, n), f0, 'ge']),
+  ];
+  const auditInfo: [string, (n: Name) => number, (v: number) => string][] = [
+    ['tools/call echo, sequential, p99 ms', (n) => percentile(lat[n]!, 99), f2],
+    ['RSS idle, MB', (n) => mb(idle[n]!), f1],
+    ['cold start → tools/list, ms, median', (n) => median(cold[n]!.list), f0],
+  ];
+  const auditTable = AUDIT_COMPARE
+    ? [
+        '| metric | audit on (default) | audit off (--no-audit) | on/off | target | result |',
+        '|---|---:|---:|---:|---|---|',
+        ...auditRows.map(([metric, fn, fmt, kind]) => {
+          const ratio = fn('bridge') / fn(AUDIT_OFF);
+          const pass = kind === 'le' ? ratio <= 1.05 : ratio >= 0.95;
+          verdicts.push({ metric: `audit: ${metric}`, pass });
+          return `| ${metric} | ${fmt(fn('bridge'))} | ${fmt(fn(AUDIT_OFF))} | ${ratio.toFixed(3)}x | ${kind === 'le' ? '≤ 1.05x' : '≥ 0.95x'} | ${pass ? '**pass**' : '**FAIL**'} |`;
+        }),
+        ...auditInfo.map(([metric, fn, fmt]) => `| ${metric} | ${fmt(fn('bridge'))} | ${fmt(fn(AUDIT_OFF))} | ${(fn('bridge') / fn(AUDIT_OFF)).toFixed(3)}x | — | — |`),
+      ].join('\n')
+    : '';
 
   const command = `npm run bench:bridge${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' / ');
@@ -670,6 +702,7 @@ try {
     '',
     details,
     ...(REFERENCES ? ['', referenceTable] : []),
+    ...(AUDIT_COMPARE ? ['', auditTable] : []),
   ].join('\n');
   process.stdout.write(`${block}\n`);
   const failed = verdicts.filter((v) => !v.pass);

@@ -4,7 +4,7 @@
 // rotating-file-stream and pino's transports write asynchronously, and the chain must know the
 // hash of exactly the line last written, across rotations and restarts.
 import { createHash } from 'node:crypto';
-import { appendFileSync, chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { auditDir, CURRENT, rotatedName } from './audit-files.ts';
 import { auditLine, GENESIS, type AuditRecord } from './record.ts';
@@ -54,16 +54,26 @@ export function openAuditLog(opts: { dir?: string; maxBytes?: number; keep?: num
       break;
     }
   }
-  let size = existsSync(current) ? statSync(current).size : 0;
+  // One descriptor, kept open (O_APPEND): a write is one syscall, not open + write + close.
+  let fd = -1;
+  let size = 0;
+  const openCurrent = () => {
+    fd = openSync(current, 'a', 0o600);
+    // An older file may have been created under another umask.
+    chmodSync(current, 0o600);
+    size = fstatSync(fd).size;
+  };
+  openCurrent();
 
   const rotate = () => {
+    closeSync(fd);
     rmSync(path.join(dir, rotatedName(keep)), { force: true });
     for (let n = keep - 1; n >= 1; n--) {
       const from = path.join(dir, rotatedName(n));
       if (existsSync(from)) renameSync(from, path.join(dir, rotatedName(n + 1)));
     }
-    if (existsSync(current)) renameSync(current, path.join(dir, rotatedName(1)));
-    size = 0;
+    renameSync(current, path.join(dir, rotatedName(1)));
+    openCurrent();
   };
 
   return {
@@ -72,9 +82,7 @@ export function openAuditLog(opts: { dir?: string; maxBytes?: number; keep?: num
       const line = auditLine(record, prev);
       const bytes = Buffer.byteLength(line) + 1;
       if (size > 0 && size + bytes > maxBytes) rotate();
-      const fresh = size === 0;
-      appendFileSync(current, line + '\n', { mode: 0o600 });
-      if (fresh) chmodSync(current, 0o600);
+      writeSync(fd, line + '\n');
       size += bytes;
       prev = sha256(line);
     },

@@ -70,26 +70,41 @@ export function createAuditObserver(opts: AuditObserverOptions): { interceptor: 
   const now = opts.now ?? Date.now;
   const started = new Map<string, number>();
   const held = new Map<string, Held>();
-  let writer: Promise<{ sink: AuditSink; sha256: (text: string) => string } | null> | null = null;
-  // Lines are written in the order answers were given, whatever the writer's load time.
-  let queue: Promise<void> = Promise.resolve();
+  type Writer = { sink: AuditSink; sha256: (text: string) => string };
+  let loading: Promise<Writer | null> | null = null;
+  let ready: Writer | null = null;
+  let off = false;
+  // Until the writer has loaded (the first call), lines wait here, in answer order.
+  let waiting: ((w: Writer) => AuditRecord)[] = [];
 
+  const emit = (w: Writer, build: (sha256: (text: string) => string) => AuditRecord) => {
+    try {
+      const record = build(w.sha256);
+      w.sink.append(record);
+      if (record.source === 'local' && record.decision === 'block') opts.reportLocal?.(record);
+    } catch (err) {
+      opts.warn(`an audit line could not be written: ${(err as Error).message}`);
+    }
+  };
   const write = (build: (sha256: (text: string) => string) => AuditRecord) => {
-    writer ??= opts.open().catch((err: Error) => {
-      opts.warn(`the audit is off: ${err.message}`);
-      return null;
-    });
-    queue = queue.then(async () => {
-      const w = await writer;
-      if (!w) return;
-      try {
-        const record = build(w.sha256);
-        w.sink.append(record);
-        if (record.source === 'local' && record.decision === 'block') opts.reportLocal?.(record);
-      } catch (err) {
-        opts.warn(`an audit line could not be written: ${(err as Error).message}`);
-      }
-    });
+    if (off) return;
+    if (ready) return emit(ready, build);
+    waiting.push((w) => build(w.sha256));
+    loading ??= opts.open().then(
+      (w) => {
+        ready = w;
+        const queued = waiting;
+        waiting = [];
+        for (const b of queued) emit(w, () => b(w));
+        return w;
+      },
+      (err: Error) => {
+        off = true;
+        waiting = [];
+        opts.warn(`the audit is off: ${err.message}`);
+        return null;
+      },
+    );
   };
 
   return {

@@ -34,15 +34,34 @@ async function hasCredential(gate: string): Promise<boolean> {
   }
 }
 
+/** What is wrong with a gate URL for the bridge, or null (the prompt's check). */
+function gateProblem(gate: string): string | null {
+  if (gate === '') return 'a gate URL is needed, e.g. https://<ref>.supabase.co/functions/v1/mcp-gate/sse';
+  try {
+    resolveGateAddress(gate);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 /** A shell line for people: quoted only where needed. */
 function shellLine(words: string[]): string {
   return words.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
 export async function runInit(opts: InitOptions): Promise<number> {
-  const scope = opts.scope ?? 'project';
+  let scope = opts.scope ?? 'project';
   if (!(SCOPES as readonly string[]).includes(scope)) throw usageError(`--scope ${scope}: must be one of ${SCOPES.join(', ')}`);
-  const gate = opts.gate ?? (await readCliConfig()).config.defaultGate ?? undefined;
+  let gate = opts.gate ?? (await readCliConfig()).config.defaultGate ?? undefined;
+  // At a terminal, without --gate: ask (both ends a TTY, as gh does; never under --json, --print or CI).
+  if (!opts.gate && !opts.json && !opts.print && process.stdin.isTTY && process.stdout.isTTY && !process.env.CI) {
+    const { askInit } = await import('./init-prompt.tsx');
+    const answers = await askInit({ initialGate: gate ?? '', check: gateProblem, stdout: process.stdout, stdin: process.stdin });
+    if (!answers) throw new CliError('cancelled', 'cancelled: nothing was written', { exitCode: ExitCode.FAILURE });
+    gate = answers.gate;
+    scope = answers.scope;
+  }
   if (!gate) throw usageError('which gate? pass --gate <gate URL>', 'e.g. sentrail init --gate https://<ref>.supabase.co/functions/v1/mcp-gate/sse');
   // The same rules the bridge applies, now rather than at Claude Code's first launch.
   resolveGateAddress(gate);
