@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { backoffMs } from '../src/bridge/approval-schedule.ts';
-import { connectDirect, decideApproval, EVERYTHING_STDIO, startGate, stopAllGates } from '../test/helpers/gate.ts';
+import { approvalPolicyYaml, connectDirect, decideApproval, EVERYTHING_STDIO, startGate, stopAllGates } from '../test/helpers/gate.ts';
 import { bridgeClient, heldForApproval, sleep, tempDir, type BridgeClient } from '../test/helpers/mcp.ts';
 
 const argv = process.argv.slice(2);
@@ -30,11 +30,7 @@ const log = (m: string) => void process.stderr.write(`[bench] ${m}\n`);
 /** A seeded uniform [0, 1): the same decision moments on every run. */
 const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 
-const POLICY = `version: "approvals-bench"
-policies:
-  - { name: Echo needs approval, tool: mcp, actionPattern: "*", toolName: echo, mode: require_approval, priority: 10 }
-  - { name: Allow the rest, tool: mcp, actionPattern: "*", mode: allow, priority: 500 }
-`;
+const POLICY = approvalPolicyYaml(['echo']);
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -13,15 +13,10 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
-import { connectDirect, decideApproval, EVERYTHING_STDIO, listApprovals, startGate, stopAllGates, type GateProcess } from '../helpers/gate.ts';
+import { approvalPolicyYaml, connectDirect, decideApproval, EVERYTHING_STDIO, listApprovals, startGate, stopAllGates, type GateProcess } from '../helpers/gate.ts';
 import { bridgeClient, heldForApproval, rawBridge, rawInitialize, sleep, tempDir, waitFor, within, type BridgeClient, type ToolResult } from '../helpers/mcp.ts';
 
-const POLICY = `version: "approvals-bridge-e2e"
-policies:
-  - { name: Echo needs approval, tool: mcp, actionPattern: "*", toolName: echo, mode: require_approval, priority: 10 }
-  - { name: Sums need approval, tool: mcp, actionPattern: "*", toolName: get-sum, mode: require_approval, priority: 11 }
-  - { name: Allow the rest, tool: mcp, actionPattern: "*", mode: allow, priority: 500 }
-`;
+const POLICY = approvalPolicyYaml(['echo', 'get-sum']);
 
 const textOf = (r: ToolResult) => r.content?.map((c) => c.text ?? '').join('\n') ?? '';
 
@@ -56,7 +51,7 @@ describe('approvals through the bridge (SDK client → bridge → local gate →
     const args = { message: 'approve me' };
     const held = await heldForApproval(bridge.client, 'echo', args);
     const first = held.progress[0]!;
-    assert.match(first.message!, new RegExp(`Waiting for a Sentrail reviewer to approve echo \\(policy "Echo needs approval"\\): approval ${held.id}, waited \\d+ s of 10 min\\. To approve it on this machine: sentrail approvals approve ${held.id}$`));
+    assert.match(first.message!, new RegExp(`Waiting for a Sentrail reviewer to approve echo \\(policy "echo needs approval"\\): approval ${held.id}, waited \\d+ s of 10 min\\. To approve it on this machine: sentrail approvals approve ${held.id}$`));
     assert.equal(first.total, 600);
     // The bridge's first check (the pulled org policy) saw the approval coming, and left it to the gate.
     assert.match(bridge.logText(), /the org policy holds this call for approval; sending it to the gate, which creates the request.*"tool":"echo"/);
@@ -86,7 +81,7 @@ describe('approvals through the bridge (SDK client → bridge → local gate →
     assert.ok(Date.now() - decided <= 2000);
     assert.equal(result.isError, true);
     assert.equal(textOf(result), `Sentrail: a reviewer denied this call to get-sum (approval ${held.id}): sums are closed on Mondays. The call was not made. Do not retry this call.`);
-    assert.deepEqual(result._meta?.sentrail, { status: 'denied', approvalRequestId: held.id, policy: 'Sums need approval', reason: 'sums are closed on Mondays' });
+    assert.deepEqual(result._meta?.sentrail, { status: 'denied', approvalRequestId: held.id, policy: 'get-sum needs approval', reason: 'sums are closed on Mondays' });
     const record = (await listApprovals(gate)).find((r) => r.id === held.id)!;
     assert.equal(record.status, 'denied', 'never replayed');
   });
@@ -122,7 +117,7 @@ describe('--approval-wait exceeded, then the same call again', () => {
     const bounded = await within(first.result, 8000, 'the call past --approval-wait');
     assert.equal(bounded.isError, true);
     assert.match(textOf(bounded), new RegExp(`still waiting for a reviewer's approval after 2 s\\. .*approval request ${first.id} stays open on the gate\\. Check it with \`sentrail approvals status ${first.id}\``));
-    assert.deepEqual(bounded._meta?.sentrail, { status: 'approval_pending', approvalRequestId: first.id, policy: 'Echo needs approval' });
+    assert.deepEqual(bounded._meta?.sentrail, { status: 'approval_pending', approvalRequestId: first.id, policy: 'echo needs approval' });
 
     // Again, with the arguments in the same canonical form: the same approval, no second one.
     const second = await heldForApproval(bridge.client, 'echo', { ...args });
@@ -193,7 +188,7 @@ describe('the gate side of the wait', () => {
     const bridge = await bridgeClient({ gate: gate.url, apiKey: gate.apiKey });
     try {
       const held = await heldForApproval(bridge.client, 'echo', { message: 'brake' });
-      await writeFile(policy, POLICY.replace('policies:', 'killSwitch: { global: true, toolsPaused: [] }\npolicies:'));
+      await writeFile(policy, approvalPolicyYaml(['echo', 'get-sum'], { killSwitch: true }));
       // The gate looks at its policy file at most once a second, on a request.
       await waitFor(async () => ((await (await fetch(`${gate.base}/mcp-gate/policy`, { headers: { Authorization: `Bearer ${gate.apiKey}` } })).json()) as { killSwitch: { global: boolean } }).killSwitch.global, 5000, 'the gate to load the kill switch', 200);
       await decideApproval(gate, held.id, 'approved');
