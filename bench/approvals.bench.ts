@@ -6,15 +6,15 @@
 //   npm run bench:approvals                       # build, then print the tables (progress on stderr)
 //   options: --approvals=50  --batch=10  --decide-within=8 (s: each decision comes at a random
 //            moment up to this long after the call is held)  --waiting=100  --window=30 (s)  --seed=1
+//            --steady-after=60 (s: when the last window starts, counted from the calls being held)
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { backoffMs } from '../src/bridge/approval-schedule.ts';
-import { connectDirect, decideApproval, EVERYTHING_STDIO, startGate, stopAllGates } from '../test/helpers/gate.ts';
-import { bridgeClient, sleep, tempDir, type BridgeClient } from '../test/helpers/mcp.ts';
+import { approvalPolicyYaml, connectDirect, decideApproval, EVERYTHING_STDIO, startGate, stopAllGates } from '../test/helpers/gate.ts';
+import { bridgeClient, heldForApproval, sleep, tempDir, type BridgeClient } from '../test/helpers/mcp.ts';
 
 const argv = process.argv.slice(2);
 const option = (name: string, fallback: number) => Number(argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
@@ -23,17 +23,14 @@ const BATCH = option('batch', 10);
 const DECIDE_WITHIN_MS = option('decide-within', 8) * 1000;
 const WAITING = option('waiting', 100);
 const WINDOW_MS = option('window', 30) * 1000;
+const STEADY_AFTER_MS = option('steady-after', 60) * 1000;
 let seed = option('seed', 1);
 
 const log = (m: string) => void process.stderr.write(`[bench] ${m}\n`);
 /** A seeded uniform [0, 1): the same decision moments on every run. */
 const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 
-const POLICY = `version: "approvals-bench"
-policies:
-  - { name: Echo needs approval, tool: mcp, actionPattern: "*", toolName: echo, mode: require_approval, priority: 10 }
-  - { name: Allow the rest, tool: mcp, actionPattern: "*", mode: allow, priority: 500 }
-`;
+const POLICY = approvalPolicyYaml(['echo']);
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -47,31 +44,6 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
 }
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-
-interface Held {
-  id: string;
-  result: Promise<{ at: number; result: unknown }>;
-}
-
-/** Makes a call the gate holds; resolves once the bridge's first progress names its approval. */
-function hold(client: Client, message: string): Promise<Held> {
-  return new Promise((resolve, reject) => {
-    let named = false;
-    const result = client
-      .callTool({ name: 'echo', arguments: { message } }, undefined, {
-        timeout: 30 * 60_000,
-        onprogress: (p) => {
-          const id = /approval (\S+), waited/.exec(p.message ?? '')?.[1];
-          if (id && !named) {
-            named = true;
-            resolve({ id, result });
-          }
-        },
-      })
-      .then((r) => ({ at: performance.now(), result: r }));
-    result.catch(reject);
-  });
-}
 
 async function main(): Promise<void> {
   const dir = await tempDir('sentrail-approvals-bench-');
@@ -89,11 +61,12 @@ async function main(): Promise<void> {
       await Promise.all(
         Array.from({ length: n }, async (_, k) => {
           const message = `approval ${done + k}`;
-          const held = await hold(bridge.client, message);
+          const held = await heldForApproval(bridge.client, 'echo', { message }, { timeoutMs: 30 * 60_000 });
+          const answered = held.result.then((result) => ({ at: performance.now(), result }));
           await sleep(random() * DECIDE_WITHIN_MS);
           const decided = performance.now();
           await decideApproval(gate, held.id, 'approved');
-          const { at, result } = await held.result;
+          const { at, result } = await answered;
           if (!isDeepStrictEqual(result, await direct.callTool({ name: 'echo', arguments: { message } }))) throw new Error(`approval ${held.id}: the result differs from the upstream's own: ${JSON.stringify(result)}`);
           latencies.push(at - decided);
         }),
@@ -116,11 +89,11 @@ async function main(): Promise<void> {
     };
     const idle = [await measure('nothing waiting')];
     const heldAt = Date.now();
-    const waiting = await Promise.all(Array.from({ length: WAITING }, (_, i) => hold(bridge.client, `waiting ${i}`)));
+    const waiting = await Promise.all(Array.from({ length: WAITING }, (_, i) => heldForApproval(bridge.client, 'echo', { message: `waiting ${i}` }, { timeoutMs: 30 * 60_000 })));
     log(`${WAITING} calls held in ${Date.now() - heldAt} ms`);
     idle.push(await measure(`${WAITING} calls waiting, their first ${WINDOW_MS / 1000} s (each polled 1 s → ${backoffMs(WINDOW_MS) / 1000} s apart)`));
-    await sleep(Math.max(0, heldAt + 60_000 - Date.now()));
-    idle.push(await measure(`${WAITING} calls waiting, from 60 s on (each polled every ${backoffMs(60_000) / 1000} s)`));
+    await sleep(Math.max(0, heldAt + STEADY_AFTER_MS - Date.now()));
+    idle.push(await measure(`${WAITING} calls waiting, from ${STEADY_AFTER_MS / 1000} s on (each polled every ${backoffMs(STEADY_AFTER_MS) / 1000} s)`));
     await Promise.all(waiting.map((h) => decideApproval(gate, h.id, 'denied', 'benchmark over')));
     await Promise.all(waiting.map((h) => h.result));
 

@@ -4,7 +4,7 @@
 // held for approval, each with its decision. A held call stays open while a reviewer decides
 // (here the demo itself, with the gate's admin key): one is approved and the agent receives the
 // real result; one is denied and the agent is told why.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -69,17 +69,15 @@ const LABEL = {
   denied: c.red.bold('DENIED           '),
 };
 
-/** The reviewer's side: `POST C/approval-decision` with the gate's admin key (what `sentrail approvals approve|deny` does). */
+/** The reviewer's side: `sentrail approvals approve|deny ID`, as a person would run it in another terminal. */
 function reviewer(gateUrl, decision, reason) {
   return async (id) => {
     await new Promise((r) => setTimeout(r, 1500)); // a person reads the request
-    const res = await fetch(gateUrl.replace(/\/mcp-gate\/sse$/, '/approval-decision'), {
-      method: 'POST',
-      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ approvalRequestId: id, decision, ...(reason ? { reason } : {}) }),
-    });
-    if (!res.ok) throw new Error(`the gate refused the decision (HTTP ${res.status}): ${await res.text()}`);
-    say(`      ${c.dim(`a reviewer ${decision} approval ${id}${reason ? `: "${reason}"` : ''}`)}`);
+    const args = ['approvals', decision === 'approved' ? 'approve' : 'deny', id, '--gate', gateUrl, ...(reason ? ['--reason', reason] : [])];
+    await new Promise((resolve, reject) =>
+      execFile(process.execPath, [BIN, ...args], { env: { ...process.env, SENTRAIL_ADMIN_KEY: adminKey, NO_COLOR: '1' } }, (err, _out, stderr) => (err ? reject(new Error(`sentrail approvals failed: ${stderr}`)) : resolve())),
+    );
+    say(`      ${c.dim(`a reviewer ran: sentrail ${args.slice(0, 3).join(' ')}${reason ? ` --reason "${reason}"` : ''}`)}`);
   };
 }
 

@@ -7,7 +7,7 @@
 import { idKey, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../relay/jsonrpc.ts';
 import type { Interceptor } from '../relay/relay.ts';
 import { ApprovalMemory, reuseKey } from './approval-memory.ts';
-import { lostResult, settledResult, stillPendingResult, waitingMessage, type HeldCall } from './approval-results.ts';
+import { closingResult, lostResult, settledResult, stillPendingResult, waitingMessage, type HeldCall } from './approval-results.ts';
 import type { StatusReader } from './approval-status.ts';
 import { waitForApproval, type WaitEnd, type WaitOptions } from './approval-wait.ts';
 
@@ -16,6 +16,8 @@ export interface ApprovalInterceptorOptions {
   read: StatusReader | null;
   /** --approval-wait in ms; 0: do not wait (the gate's result passes through). */
   boundMs: number;
+  /** The gate, as the progress text names where to approve (approveHint). */
+  gate?: { loopback: boolean; label: string };
   notifyClient: (n: JsonRpcNotification) => void;
   log: { info(m: string, f?: Record<string, unknown>): void; warn(m: string, f?: Record<string, unknown>): void; debug(m: string, f?: Record<string, unknown>): void };
   /** For tests: the poll schedule and progress period. */
@@ -44,16 +46,16 @@ function progressTokenOf(req: JsonRpcRequest): string | number | undefined {
   return typeof token === 'string' || typeof token === 'number' ? token : undefined;
 }
 
-export function createApprovalInterceptor(opts: ApprovalInterceptorOptions): { interceptor: Interceptor; stop(): void; readonly waiting: number } {
+export function createApprovalInterceptor(opts: ApprovalInterceptorOptions): { interceptor: Interceptor; stop(): JsonRpcResponse[]; readonly waiting: number } {
   const memory = new ApprovalMemory();
   /** Calls waiting now, by request id: what a cancel or the shutdown stops. */
-  const waits = new Map<string, AbortController>();
+  const waits = new Map<string, { abort: AbortController; req: JsonRpcRequest; held: HeldCall }>();
   const enabled = opts.read !== null && opts.boundMs > 0;
 
   const wait = async (req: JsonRpcRequest, held: HeldCall): Promise<WaitEnd> => {
     const key = idKey(req.id);
     const abort = new AbortController();
-    waits.set(key, abort);
+    waits.set(key, { abort, req, held });
     const token = progressTokenOf(req);
     opts.log.info('holding a tool call for approval', { tool: held.tool, approvalRequestId: held.approvalRequestId, waitUpTo: `${opts.boundMs / 1000} s` });
     try {
@@ -73,7 +75,7 @@ export function createApprovalInterceptor(opts: ApprovalInterceptorOptions): { i
                   jsonrpc: '2.0',
                   method: 'notifications/progress',
                   // progress must grow with each notification: seconds waited, to the tenth
-                  params: { progressToken: token, progress: Math.round(waitedMs / 100) / 10, total: opts.boundMs / 1000, message: waitingMessage(held, waitedMs, opts.boundMs) },
+                  params: { progressToken: token, progress: Math.round(waitedMs / 100) / 10, total: opts.boundMs / 1000, message: waitingMessage(held, waitedMs, opts.boundMs, opts.gate) },
                 }),
       });
     } finally {
@@ -110,10 +112,10 @@ export function createApprovalInterceptor(opts: ApprovalInterceptorOptions): { i
       if (!('method' in message) || message.method !== 'notifications/cancelled' || 'id' in message) return;
       const id = (message.params as { requestId?: unknown } | undefined)?.requestId;
       if (typeof id !== 'string' && typeof id !== 'number') return;
-      const abort = waits.get(idKey(id));
-      if (!abort) return;
+      const waiting = waits.get(idKey(id));
+      if (!waiting) return;
       // The relay drops the cancel itself: the gate answered this request already, nothing is in flight there.
-      abort.abort();
+      waiting.abort.abort();
       opts.log.info('the client cancelled a call waiting for approval; the approval stays pending on the gate, and an identical call reuses it', { id });
     },
 
@@ -153,8 +155,11 @@ export function createApprovalInterceptor(opts: ApprovalInterceptorOptions): { i
     get waiting() {
       return waits.size;
     },
+    /** Ends every wait (the bridge is closing); returns the answers for them, which say the approvals stay open. */
     stop() {
-      for (const abort of waits.values()) abort.abort();
+      const answers = [...waits.values()].map(({ req, held }) => closingResult(req.id, held));
+      for (const { abort } of waits.values()) abort.abort();
+      return answers;
     },
   };
 }

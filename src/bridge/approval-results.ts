@@ -50,12 +50,23 @@ export function formatWait(ms: number): string {
 export const approveCommand = (id: string) => `sentrail approvals approve ${id}`;
 export const statusCommand = (id: string) => `sentrail approvals status ${id}`;
 
+/**
+ * Where the reviewer decides, for the progress text. A gate on this machine (the local gate) takes
+ * its admin key, which `sentrail approvals` finds by itself; any other gate (the hosted one decides
+ * with a reviewer's Supabase session, docs/commands.md) is decided in the dashboard, or with the
+ * CLI pointed at it by someone who holds its admin key.
+ */
+export function approveHint(id: string, gate: { loopback: boolean; label: string }): string {
+  if (gate.loopback) return `To approve it on this machine: ${approveCommand(id)}`;
+  return `A reviewer approves it in the Sentrail dashboard, or with the gate's admin key: ${approveCommand(id)} --gate ${gate.label}`;
+}
+
 /** The text of each progress notification while a call waits. */
-export function waitingMessage(held: HeldCall, waitedMs: number, boundMs: number): string {
+export function waitingMessage(held: HeldCall, waitedMs: number, boundMs: number, gate: { loopback: boolean; label: string } = { loopback: true, label: '' }): string {
   const why = held.policy ? ` (policy "${held.policy}")` : '';
   return (
     `Waiting for a Sentrail reviewer to approve ${held.tool}${why}: approval ${held.approvalRequestId}, ` +
-    `waited ${formatWait(waitedMs)} of ${formatWait(boundMs)}. To approve it on this machine: ${approveCommand(held.approvalRequestId)}`
+    `waited ${formatWait(waitedMs)} of ${formatWait(boundMs)}. ${approveHint(held.approvalRequestId, gate)}`
   );
 }
 
@@ -101,6 +112,16 @@ export function stillPendingResult(id: JsonRpcId, held: HeldCall, waitedMs: numb
       `The bridge stopped waiting; the approval request ${held.approvalRequestId} stays open on the gate. Check it with \`${statusCommand(held.approvalRequestId)}\`. ` +
       `Once it is approved, making this same call again returns its result without asking for a second approval.`,
     { status: 'approval_pending', ...{ approvalRequestId: held.approvalRequestId, policy: held.policy } },
+  );
+}
+
+/** The bridge is closing while the call waits: the approval outlives it, on the gate. */
+export function closingResult(id: JsonRpcId, held: HeldCall): JsonRpcResponse {
+  return errorResult(
+    id,
+    `Sentrail: the bridge is shutting down while this call to ${held.tool} waits for a reviewer's approval. ` +
+      `The approval request ${held.approvalRequestId} stays open on the gate: check it with \`${statusCommand(held.approvalRequestId)}\`.`,
+    { status: 'approval_pending', approvalRequestId: held.approvalRequestId, policy: held.policy },
   );
 }
 

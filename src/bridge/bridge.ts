@@ -8,7 +8,7 @@ import { createLogger, type LogLevel, type Logger } from '../log/logger.ts';
 import { Relay, UpstreamError } from '../relay/relay.ts';
 import { StdioTransport } from '../relay/stdio-transport.ts';
 import { bridgeCredentials, type Credential, type CredentialSource } from './credentials.ts';
-import { resolveGateAddress, type GateAddress } from './gate-address.ts';
+import { isLoopback, resolveGateAddress, type GateAddress } from './gate-address.ts';
 import { GateConnection, type TransportChoice } from './gate-connection.ts';
 import { createApprovalInterceptor } from './approval-interceptor.ts';
 import { createAuditObserver } from './audit-observer.ts';
@@ -141,6 +141,7 @@ export async function runBridgeProcess(opts: BridgeOptions): Promise<number> {
     // No cloud base (a URL without /mcp-gate and no --cloud-url): no status endpoint to ask.
     read: address?.cloudBase ? createStatusReader({ cloudBase: address.cloudBase, http: httpClient, headers: async () => (await gate?.freshAuthHeaders()) ?? {} }) : null,
     boundMs: (opts.approvalWait ?? APPROVAL_WAIT_S) * 1000,
+    gate: { loopback: address ? isLoopback(address.mcpUrl) : true, label: gateLabel },
     notifyClient: (n) => void stdio.send(n),
     log,
   });
@@ -209,7 +210,8 @@ export async function runBridgeProcess(opts: BridgeOptions): Promise<number> {
       setTimeout(() => resolve(0), EXIT_DEADLINE_MS).unref();
       session.stop();
       policy.stop();
-      approvals.stop();
+      // Before failAll: a call waiting for approval is told its approval stays open, not "not made".
+      for (const res of approvals.stop()) if (res.id !== undefined) relay.answer(res.id, res);
       relay.failAll(new UpstreamError('the bridge is shutting down', -32000, undefined, 'closed'));
       void (gate?.close(1000) ?? Promise.resolve()).finally(() => resolve(0));
     };

@@ -54,6 +54,9 @@ export function createPolicyInterceptor(opts: PolicyInterceptorOptions): Interce
       const name = typeof params.name === 'string' ? params.name : '';
       if (!name) return undefined; // malformed: let the gate say so
       const { decision, certainBlock } = decideLocally(state.set, { tool: 'mcp', action: name, agent: opts.agent(), arguments: params.arguments });
+      // Only the gate can create an approval request: the call goes there, and the approval
+      // interceptor waits for the reviewer on the answer (approval-interceptor.ts).
+      if (decision.mode === 'require_approval') opts.log.info('the org policy holds this call for approval; sending it to the gate, which creates the request', { tool: name, policy: decision.policy });
       if (!certainBlock) return undefined;
       opts.log.info('blocked locally', { tool: name, policy: decision.policy, reason: decision.reason });
       return localBlock(req.id, decision);

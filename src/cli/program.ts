@@ -198,6 +198,42 @@ export function buildProgram(run: (action: Action) => void): Command {
     .exitOverride()
     .action((o: Record<string, string | boolean | undefined>) => run(async () => (await import('./gate.ts')).runGate(o as never)));
 
+  const approvals = program.command('approvals').description("review and decide the gate's approval requests (require_approval calls waiting for a human)").exitOverride();
+  /** The options every approvals command takes; `agent`: the status read also takes the agent's key. */
+  const approvalsCommand = (name: string, description: string, agent = false) => {
+    const c = approvals
+      .command(name)
+      .description(description)
+      .option('--gate <url>', 'the gate URL (default: the default gate, else the local gate at http://127.0.0.1:7391/mcp-gate/sse)')
+      .option('--admin-key <key>', "the gate's sak_ admin key (prefer SENTRAIL_ADMIN_KEY; default: the key a local gate left in its state folder)")
+      .option('--state-dir <dir>', "the local gate's state folder, where it left its admin key (default: as sentrail gate's)");
+    if (agent) c.option('--api-key <key>', "or the agent's agk_ API key (prefer SENTRAIL_API_KEY; default: your sentrail login)");
+    return c.option('--allow-http', 'allow plain http:// to a non-loopback gate').option('--json', 'print the JSON the gate answered').exitOverride();
+  };
+  type ApprovalsFlags = Record<string, string | boolean | undefined>;
+
+  approvalsCommand('list', 'the approval requests, newest first')
+    .option('--status <status>', 'only these: pending, approved, denied, expired, executed or failed')
+    .action((o: ApprovalsFlags) => run(async () => (await import('./approvals/list.ts')).runApprovalsList(o as never)));
+  approvalsCommand('show', 'one approval request: the stored call, its decision and outcome')
+    .argument('<id>', 'the approval request id')
+    .action((id: string, o: ApprovalsFlags) => run(async () => (await import('./approvals/show.ts')).runApprovalsShow(id, o as never)));
+  approvalsCommand('approve', 'approve a pending request: the gate then runs the call once; exit 5 when it is not pending')
+    .argument('<id>', 'the approval request id')
+    .option('--reason <text>', 'why (shown to the agent)')
+    .action((id: string, o: ApprovalsFlags) => run(async () => (await import('./approvals/decide.ts')).runApprovalsDecide('approved', id, o as never)));
+  approvalsCommand('deny', 'deny a pending request: the call never runs; exit 5 when it is not pending')
+    .argument('<id>', 'the approval request id')
+    .option('--reason <text>', 'why (shown to the agent, which is told not to retry)')
+    .action((id: string, o: ApprovalsFlags) => run(async () => (await import('./approvals/decide.ts')).runApprovalsDecide('denied', id, o as never)));
+  approvalsCommand('status', "a request's status, as the agent reads it (the admin key or the agent's credential)", true)
+    .argument('<id>', 'the approval request id')
+    .action((id: string, o: ApprovalsFlags) => run(async () => (await import('./approvals/status.ts')).runApprovalsStatus(id, o as never)));
+  approvalsCommand('wait', 'wait until a request is executed, denied, expired or failed; exit 0 when executed, 6 otherwise, 7 on --timeout', true)
+    .argument('<id>', 'the approval request id')
+    .option('--timeout <seconds>', 'give up after this long (0: no bound)', secondsOption, 0)
+    .action((id: string, o: ApprovalsFlags) => run(async () => (await import('./approvals/wait.ts')).runApprovalsWait(id, o as never)));
+
   policy
     .command('pull')
     .description("fetch the gate's org policy into the local cache (the bridge does this by itself)")

@@ -6,7 +6,7 @@
 import { isFailure, type JsonRpcResponse } from '../relay/jsonrpc.ts';
 import { callUnchanged, type ApprovalError, type ApprovalOutcome, type ApprovalRecord, type ApprovalStore } from './approvals.ts';
 import type { PolicySource } from './policy-source.ts';
-import { ReplayTimeoutError } from './replay-upstream.ts';
+import { ReplayInterruptedError, ReplayTimeoutError } from './replay-upstream.ts';
 
 /** A replay with no answer for this long fails (`replay_timeout`) and is cancelled on the upstream. */
 export const REPLAY_TIMEOUT_MS = 5 * 60 * 1000;
@@ -50,6 +50,7 @@ export function createApprovalDecisions(deps: ApprovalDecisionsDeps): ApprovalDe
       return { result: response.result };
     } catch (err) {
       if (err instanceof ReplayTimeoutError) return failed('replay_timeout', err.message);
+      if (err instanceof ReplayInterruptedError) return failed('replay_interrupted', err.message);
       return failed('upstream_unavailable', (err as Error).message);
     }
   }

@@ -13,7 +13,7 @@
 //   could do it twice. The replaying process is known by pid and a per-process nonce (a restarted
 //   gate may get the same pid, in a container always).
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { acquireLock, LockTimeoutError } from '../auth/refresh-lock.ts';
 import {
@@ -33,6 +33,8 @@ export const PROCESS_NONCE = randomBytes(8).toString('hex');
 
 /** A transition holds its lock for milliseconds: one older than this belongs to a dead process. */
 const LOCK_TTL_MS = 10_000;
+/** A temp file this old is a write that was cut short, not one under way. */
+const STALE_TEMP_MS = 60_000;
 /** Ids are the gate's own UUIDs; anything else never names a file (no path tricks through an id). */
 const ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -89,13 +91,25 @@ export async function openFileApprovalStore(opts: FileStoreOptions): Promise<App
   } catch (err) {
     throw new ApprovalStoreError(`cannot create the approvals folder ${dir}: ${(err as Error).message}`, { cause: err });
   }
-  // Temp files of writes cut short (a kill -9): never a record, safe to remove once nobody writes them.
-  for (const name of await readdir(dir)) {
-    if (name.endsWith('.tmp') && !name.includes(`.${process.pid}.`)) await rm(path.join(dir, name), { force: true }).catch(() => undefined);
-  }
-
   const fileOf = (id: string) => path.join(dir, `${id}.json`);
   let writes = 0;
+  // A folder the gate can read but not write would fail every deferred call later: find out now.
+  const probe = path.join(dir, `.probe.${process.pid}.tmp`);
+  try {
+    await (await open(probe, 'w', 0o600)).close();
+    await rm(probe, { force: true });
+  } catch (err) {
+    throw new ApprovalStoreError(`cannot write in the approvals folder ${dir}: ${(err as Error).message}`, { cause: err });
+  }
+  // Temp files of writes cut short (a kill -9): never a record, safe to remove once nobody writes
+  // them. A minute old at least: a gate sharing the folder may be between its write and its rename.
+  for (const name of await readdir(dir)) {
+    if (!name.endsWith('.tmp')) continue;
+    const file = path.join(dir, name);
+    const age = await stat(file).then((st) => Date.now() - st.mtimeMs, () => 0);
+    if (age > STALE_TEMP_MS) await rm(file, { force: true }).catch(() => undefined);
+  }
+
 
   async function write(record: ApprovalRecord): Promise<void> {
     const tmp = path.join(dir, `.${record.id}.${process.pid}.${++writes}.tmp`);

@@ -13,6 +13,14 @@ export class ReplayTimeoutError extends Error {
   }
 }
 
+/** The gate stopped while the upstream had the call: it may or may not have run. */
+export class ReplayInterruptedError extends Error {
+  constructor() {
+    super('The gate stopped while the upstream was running the approved call; it may or may not have run, so it is not run again');
+    this.name = 'ReplayInterruptedError';
+  }
+}
+
 interface Waiting {
   resolve: (r: JsonRpcResponse) => void;
   reject: (e: Error) => void;
@@ -73,7 +81,7 @@ export class ReplayUpstream {
   }
 
   async close(): Promise<void> {
-    for (const w of this.waiting.values()) w.reject(new Error('the gate is shutting down'));
+    for (const w of this.waiting.values()) w.reject(new ReplayInterruptedError());
     this.waiting.clear();
     await this.upstream.kill();
   }

@@ -8,38 +8,17 @@
 // or stdin's end stops the wait; a gate without the status endpoint keeps today's answer; a gate
 // that goes away mid-wait still gets the call answered, with the id. Needs `npm run build` first.
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
-import { connectDirect, decideApproval, EVERYTHING_STDIO, listApprovals, startGate, stopAllGates, type GateProcess } from '../helpers/gate.ts';
-import { bridgeClient, rawBridge, rawInitialize, sleep, tempDir, waitFor, within, type BridgeClient } from '../helpers/mcp.ts';
+import { approvalPolicyYaml, connectDirect, decideApproval, EVERYTHING_STDIO, listApprovals, startGate, stopAllGates, type GateProcess } from '../helpers/gate.ts';
+import { bridgeClient, heldForApproval, rawBridge, rawInitialize, sleep, tempDir, waitFor, within, type BridgeClient, type ToolResult } from '../helpers/mcp.ts';
 
-const POLICY = `version: "approvals-bridge-e2e"
-policies:
-  - { name: Echo needs approval, tool: mcp, actionPattern: "*", toolName: echo, mode: require_approval, priority: 10 }
-  - { name: Sums need approval, tool: mcp, actionPattern: "*", toolName: get-sum, mode: require_approval, priority: 11 }
-  - { name: Allow the rest, tool: mcp, actionPattern: "*", mode: allow, priority: 500 }
-`;
+const POLICY = approvalPolicyYaml(['echo', 'get-sum']);
 
-type ToolResult = { isError?: boolean; content?: Array<{ type: string; text?: string }>; _meta?: { sentrail?: Record<string, unknown> } };
 const textOf = (r: ToolResult) => r.content?.map((c) => c.text ?? '').join('\n') ?? '';
-const ID_IN_PROGRESS = /approval ([0-9a-f-]{36}), waited/;
-
-/** Starts a call the gate holds for approval; resolves once its first progress names the approval. */
-async function heldCall(client: Client, name: string, args: Record<string, unknown>, opts: { signal?: AbortSignal } = {}) {
-  const progress: Progress[] = [];
-  let settled = false;
-  const result = client
-    .callTool({ name, arguments: args }, undefined, { onprogress: (p) => progress.push(p), timeout: 120_000, ...(opts.signal ? { signal: opts.signal } : {}) })
-    .finally(() => (settled = true)) as Promise<ToolResult>;
-  result.catch(() => {}); // a cancelled call rejects: the test that cancels looks at it
-  const first = await waitFor(() => progress.find((p) => ID_IN_PROGRESS.test(p.message ?? '')), 15_000, `a progress notification naming the approval for ${name}`);
-  const id = ID_IN_PROGRESS.exec(first.message!)![1]!;
-  return { id, progress, result, settled: () => settled };
-}
 
 async function withPolicy(): Promise<string> {
   const dir = await tempDir('sentrail-approvals-bridge-');
@@ -70,18 +49,22 @@ describe('approvals through the bridge (SDK client → bridge → local gate →
 
   it('holds the call with progress naming the approval; an approval answers it with what the upstream answers, within 2 s', async () => {
     const args = { message: 'approve me' };
-    const held = await heldCall(bridge.client, 'echo', args);
+    const held = await heldForApproval(bridge.client, 'echo', args);
     const first = held.progress[0]!;
-    assert.match(first.message!, new RegExp(`Waiting for a Sentrail reviewer to approve echo \\(policy "Echo needs approval"\\): approval ${held.id}, waited \\d+ s of 10 min\\. To approve it on this machine: sentrail approvals approve ${held.id}$`));
+    assert.match(first.message!, new RegExp(`Waiting for a Sentrail reviewer to approve echo \\(policy "echo needs approval"\\): approval ${held.id}, waited \\d+ s of 10 min\\. To approve it on this machine: sentrail approvals approve ${held.id}$`));
     assert.equal(first.total, 600);
+    // The bridge's first check (the pulled org policy) saw the approval coming, and left it to the gate.
+    assert.match(bridge.logText(), /the org policy holds this call for approval; sending it to the gate, which creates the request.*"tool":"echo"/);
     // The gate holds exactly this one request, pending; the client's call is still open.
     const records = (await listApprovals(gate)).filter((r) => r.id === held.id);
     assert.deepEqual(records.map((r) => [r.status, r.tool, r.arguments]), [['pending', 'echo', args]]);
     await sleep(1200);
     assert.equal(held.settled(), false, 'the call stays open while the approval is pending');
 
+    // The reviewer runs the local command the progress named.
+    const approve = await runCli(['approvals', 'approve', held.id, '--gate', gate.url], { env: { SENTRAIL_ADMIN_KEY: gate.adminKey } });
+    assert.equal(approve.code, 0, approve.stderr);
     const decided = Date.now();
-    await decideApproval(gate, held.id, 'approved');
     const result = await within(held.result, 2000, 'the held call after the approval');
     const ms = Date.now() - decided;
     assert.deepEqual(result, await direct.callTool({ name: 'echo', arguments: args }));
@@ -90,21 +73,22 @@ describe('approvals through the bridge (SDK client → bridge → local gate →
   });
 
   it("a denial while waiting answers isError with the reviewer's reason and 'do not retry', within 2 s", async () => {
-    const held = await heldCall(bridge.client, 'get-sum', { a: 1, b: 2 });
+    const held = await heldForApproval(bridge.client, 'get-sum', { a: 1, b: 2 });
+    const deny = await runCli(['approvals', 'deny', held.id, '--reason', 'sums are closed on Mondays', '--gate', gate.url], { env: { SENTRAIL_ADMIN_KEY: gate.adminKey } });
+    assert.equal(deny.code, 0, deny.stderr);
     const decided = Date.now();
-    await decideApproval(gate, held.id, 'denied', 'sums are closed on Mondays');
     const result = await within(held.result, 2000, 'the held call after the denial');
     assert.ok(Date.now() - decided <= 2000);
     assert.equal(result.isError, true);
     assert.equal(textOf(result), `Sentrail: a reviewer denied this call to get-sum (approval ${held.id}): sums are closed on Mondays. The call was not made. Do not retry this call.`);
-    assert.deepEqual(result._meta?.sentrail, { status: 'denied', approvalRequestId: held.id, policy: 'Sums need approval', reason: 'sums are closed on Mondays' });
+    assert.deepEqual(result._meta?.sentrail, { status: 'denied', approvalRequestId: held.id, policy: 'get-sum needs approval', reason: 'sums are closed on Mondays' });
     const record = (await listApprovals(gate)).find((r) => r.id === held.id)!;
     assert.equal(record.status, 'denied', 'never replayed');
   });
 
   it('a cancel from the client stops the wait; the approval stays pending on the gate', async () => {
     const abort = new AbortController();
-    const held = await heldCall(bridge.client, 'echo', { message: 'cancel me' }, { signal: abort.signal });
+    const held = await heldForApproval(bridge.client, 'echo', { message: 'cancel me' }, { signal: abort.signal });
     abort.abort('the user pressed Esc');
     await assert.rejects(held.result);
     await waitFor(() => /the client cancelled a call waiting for approval; the approval stays pending on the gate/.test(bridge.logText()), 3000, 'the log line about the cancelled wait');
@@ -114,7 +98,7 @@ describe('approvals through the bridge (SDK client → bridge → local gate →
     assert.equal((await listApprovals(gate)).find((r) => r.id === held.id)?.status, 'pending');
   });
 
-  it('never puts anything but JSON-RPC on stdout, nor the admin key anywhere', async () => {
+  it('the admin key is in none of the bridge output, and the API key not in its log', async () => {
     assert.ok(!bridge.stderr().includes(gate.adminKey) && !bridge.logText().includes(gate.adminKey));
     assert.ok(!bridge.logText().includes(gate.apiKey), 'the API key is redacted from the log');
   });
@@ -129,14 +113,14 @@ describe('--approval-wait exceeded, then the same call again', () => {
 
   it('answers with the id and how to check it; the same call reuses the approval; after the approval it gets the stored result', async () => {
     const args = { message: 'later, please' };
-    const first = await heldCall(bridge.client, 'echo', args);
+    const first = await heldForApproval(bridge.client, 'echo', args);
     const bounded = await within(first.result, 8000, 'the call past --approval-wait');
     assert.equal(bounded.isError, true);
     assert.match(textOf(bounded), new RegExp(`still waiting for a reviewer's approval after 2 s\\. .*approval request ${first.id} stays open on the gate\\. Check it with \`sentrail approvals status ${first.id}\``));
-    assert.deepEqual(bounded._meta?.sentrail, { status: 'approval_pending', approvalRequestId: first.id, policy: 'Echo needs approval' });
+    assert.deepEqual(bounded._meta?.sentrail, { status: 'approval_pending', approvalRequestId: first.id, policy: 'echo needs approval' });
 
     // Again, with the arguments in the same canonical form: the same approval, no second one.
-    const second = await heldCall(bridge.client, 'echo', { ...args });
+    const second = await heldForApproval(bridge.client, 'echo', { ...args });
     assert.equal(second.id, first.id);
     const again = await within(second.result, 8000, 'the second call past --approval-wait');
     assert.equal(again._meta?.sentrail?.approvalRequestId, first.id);
@@ -172,7 +156,7 @@ describe('the gate side of the wait', () => {
     const gate = await startGate(['--policy', await withPolicy(), '--upstream', EVERYTHING_STDIO]);
     const bridge = await bridgeClient({ gate: gate.url, apiKey: gate.apiKey, extraArgs: ['--approval-wait', '4'] });
     try {
-      const held = await heldCall(bridge.client, 'echo', { message: 'gate, stay' });
+      const held = await heldForApproval(bridge.client, 'echo', { message: 'gate, stay' });
       await gate.stop();
       const result = await within(held.result, 4000 + 6000, 'the held call after the gate went away');
       assert.equal(result.isError, true);
@@ -183,24 +167,90 @@ describe('the gate side of the wait', () => {
     }
   });
 
-  it("stdin's end while a call waits: the bridge exits within 2 s, stdout JSON-RPC only", async () => {
-    const gate = await startGate(['--policy', await withPolicy(), '--upstream', EVERYTHING_STDIO]);
-    const raw = await rawBridge({ gate: gate.url, apiKey: gate.apiKey });
+  it('an approval that expires while the bridge waits (--approval-ttl 2s): isError naming the expiry; nothing ran', async () => {
+    const gate = await startGate(['--policy', await withPolicy(), '--upstream', EVERYTHING_STDIO, '--approval-ttl', '2s']);
+    const bridge = await bridgeClient({ gate: gate.url, apiKey: gate.apiKey });
     try {
-      await rawInitialize(raw);
-      raw.send({ jsonrpc: '2.0', id: 'held', method: 'tools/call', params: { name: 'echo', arguments: { message: 'eof' }, _meta: { progressToken: 'p1' } } });
-      const progress = await raw.waitFor((m) => m.method === 'notifications/progress', 15_000, 'progress for the held call');
-      assert.equal((progress.params as { progressToken: string }).progressToken, 'p1');
-      const ended = Date.now();
-      raw.child.stdin!.end();
-      const exit = await within(raw.exited, 3000, 'the bridge exit');
-      assert.ok(exit.at - ended <= 2000, `exited ${exit.at - ended} ms after stdin's end`);
-      for (const line of raw.lines) assert.equal(JSON.parse(line).jsonrpc, '2.0', `stdout holds only JSON-RPC: ${line}`);
+      const held = await heldForApproval(bridge.client, 'echo', { message: 'too late' });
+      const result = await within(held.result, 6000, 'the held call after its approval expired');
+      assert.equal(result.isError, true);
+      assert.match(textOf(result), new RegExp(`^Sentrail: the approval request ${held.id} for echo expired at \\S+ before a reviewer decided\\. The call was not made\\.`));
+      assert.equal(result._meta?.sentrail?.status, 'expired');
     } finally {
-      if (raw.child.exitCode === null) raw.kill('SIGKILL');
+      await bridge.close();
       await gate.stop();
     }
   });
+
+  it('the kill switch turned on before the approval: isError with kill_switch_active, and the call never ran', async () => {
+    const policy = await withPolicy();
+    const gate = await startGate(['--policy', policy, '--upstream', EVERYTHING_STDIO]);
+    const bridge = await bridgeClient({ gate: gate.url, apiKey: gate.apiKey });
+    try {
+      const held = await heldForApproval(bridge.client, 'echo', { message: 'brake' });
+      await writeFile(policy, approvalPolicyYaml(['echo', 'get-sum'], { killSwitch: true }));
+      // The gate looks at its policy file at most once a second, on a request.
+      await waitFor(async () => ((await (await fetch(`${gate.base}/mcp-gate/policy`, { headers: { Authorization: `Bearer ${gate.apiKey}` } })).json()) as { killSwitch: { global: boolean } }).killSwitch.global, 5000, 'the gate to load the kill switch', 200);
+      await decideApproval(gate, held.id, 'approved');
+      const result = await within(held.result, 3000, 'the held call after the approval');
+      assert.equal(result.isError, true);
+      assert.match(textOf(result), new RegExp(`was approved \\(approval ${held.id}\\) but did not complete \\(kill_switch_active\\)`));
+      assert.equal(result._meta?.sentrail?.reason, 'kill_switch_active');
+    } finally {
+      await bridge.close();
+      await gate.stop();
+    }
+  });
+
+  it('a gate restarted while the bridge waits: the approval survives, and approving it then answers the call', async () => {
+    const first = await startGate(['--policy', await withPolicy(), '--upstream', EVERYTHING_STDIO]);
+    const bridge = await bridgeClient({ gate: first.url, apiKey: first.apiKey, extraArgs: ['--approval-wait', '60'] });
+    const direct = await connectDirect();
+    try {
+      const args = { message: 'across a restart' };
+      const held = await heldForApproval(bridge.client, 'echo', args);
+      await first.stop();
+      await sleep(1500); // the bridge's polls meet a closed port meanwhile
+      const port = Number(new URL(first.url).port);
+      const again = await startGate(['--policy', await withPolicy(), '--upstream', EVERYTHING_STDIO], { port, stateDir: first.stateDir, apiKey: first.apiKey, adminKey: first.adminKey });
+      await decideApproval(again, held.id, 'approved');
+      const result = await within(held.result, 5000, 'the held call after the restarted gate approved it');
+      assert.deepEqual(result, await direct.callTool({ name: 'echo', arguments: args }));
+      assert.match(bridge.logText(), /could not read the approval status; still waiting/);
+      await again.stop();
+    } finally {
+      await bridge.close();
+      await direct.close();
+    }
+  });
+
+  for (const ending of ["stdin's end", 'SIGTERM'] as const) {
+    it(`${ending} while a call waits: the bridge exits within 2 s, stdout JSON-RPC only`, async () => {
+      const gate = await startGate(['--policy', await withPolicy(), '--upstream', EVERYTHING_STDIO]);
+      const raw = await rawBridge({ gate: gate.url, apiKey: gate.apiKey });
+      try {
+        await rawInitialize(raw);
+        raw.send({ jsonrpc: '2.0', id: 'held', method: 'tools/call', params: { name: 'echo', arguments: { message: ending }, _meta: { progressToken: 'p1' } } });
+        const progress = await raw.waitFor((m) => m.method === 'notifications/progress', 15_000, 'progress for the held call');
+        assert.equal((progress.params as { progressToken: string }).progressToken, 'p1');
+        const ended = Date.now();
+        if (ending === 'SIGTERM') raw.kill('SIGTERM');
+        else raw.child.stdin!.end();
+        const exit = await within(raw.exited, 3000, 'the bridge exit');
+        assert.ok(exit.at - ended <= 2000, `exited ${exit.at - ended} ms after ${ending}`);
+        for (const line of raw.lines) assert.equal(JSON.parse(line).jsonrpc, '2.0', `stdout holds only JSON-RPC: ${line}`);
+        if (ending === 'SIGTERM') {
+          // The client is still there to read: the held call is answered, its approval open on the gate.
+          const answer = raw.messages().find((m) => m.id === 'held') as { result?: ToolResult } | undefined;
+          assert.equal(answer?.result?._meta?.sentrail?.status, 'approval_pending', JSON.stringify(answer));
+          assert.match(textOf(answer!.result!), /shutting down while this call to echo waits .*stays open on the gate/);
+        }
+      } finally {
+        if (raw.child.exitCode === null) raw.kill('SIGKILL');
+        await gate.stop();
+      }
+    });
+  }
 });
 
 describe('--approval-wait on the command line', () => {

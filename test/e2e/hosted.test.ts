@@ -1,6 +1,6 @@
 // The bridge against a hosted-style gate (`sentrail gate --hosted`: tools only, protocol
 // 2024-11-05, JSON answers, no sessions) and over legacy HTTP+SSE to the local gate: it works just
-// the same, decisions included.
+// the same, decisions included (a call held for approval waits, with progress, for the reviewer).
 import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
@@ -9,7 +9,8 @@ import { after, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { BIN } from '../helpers/cli.ts';
-import { DEMO_POLICY, EVERYTHING_STDIO, startGate, stopAllGates, type GateProcess } from '../helpers/gate.ts';
+import { decideApproval, DEMO_POLICY, EVERYTHING_STDIO, startGate, stopAllGates, type GateProcess } from '../helpers/gate.ts';
+import { heldForApproval, within } from '../helpers/mcp.ts';
 
 after(stopAllGates);
 
@@ -28,16 +29,18 @@ async function bridge(gate: GateProcess, extra: string[] = [], agent?: string): 
 
 const meta = (r: unknown) => (r as { _meta?: { sentrail?: Record<string, unknown> } })._meta?.sentrail;
 
-async function decisions(client: Client, untrusted: Client): Promise<void> {
+async function decisions(gate: GateProcess, client: Client, untrusted: Client): Promise<void> {
   const names = (await client.listTools()).tools.map((t) => t.name);
   assert.ok(names.includes('echo') && !names.includes('get-env'), names.join(','));
   assert.deepEqual((await client.callTool({ name: 'echo', arguments: { message: 'hi' } })).content, [{ type: 'text', text: 'Echo: hi' }]);
   assert.deepEqual((await client.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } })).content, [{ type: 'text', text: 'The sum of 1 and 2 is 3.' }]);
   const local = await client.callTool({ name: 'get-env', arguments: {} });
   assert.equal(meta(local)?.source, 'local');
-  const held = await client.callTool({ name: 'gzip-file-as-resource', arguments: { name: 'x.gz', data: 'data:text/plain;base64,SGk=' } });
-  assert.equal(meta(held)?.status, 'require_approval');
-  assert.equal(typeof meta(held)?.approvalRequestId, 'string');
+  // Held for approval: the bridge waits on the gate's status endpoint; a reviewer's denial ends it.
+  const waiting = await heldForApproval(client, 'gzip-file-as-resource', { name: 'x.gz', data: 'data:text/plain;base64,SGk=' });
+  await decideApproval(gate, waiting.id, 'denied', 'not in this test');
+  const held = await within(waiting.result, 5000, 'the held call after the denial');
+  assert.deepEqual([meta(held)?.status, meta(held)?.approvalRequestId, meta(held)?.reason], ['denied', waiting.id, 'not in this test']);
   const byGate = await untrusted.callTool({ name: 'echo', arguments: { message: 'let me in' } });
   assert.equal(byGate.isError, true);
   assert.deepEqual([meta(byGate)?.source, meta(byGate)?.policy], ['gate', 'Block untrusted agents']);
@@ -51,7 +54,7 @@ describe('the bridge against a hosted-style gate (--hosted)', () => {
     try {
       assert.deepEqual(client.getServerVersion(), { name: 'sentrail-mcp-gate', version: '1.0.0' });
       assert.deepEqual(client.getServerCapabilities(), { tools: { listChanged: false } });
-      await decisions(client, untrusted);
+      await decisions(gate, client, untrusted);
     } finally {
       await client.close();
       await untrusted.close();
@@ -66,7 +69,7 @@ describe('the bridge over legacy HTTP+SSE to the local gate', () => {
     const untrusted = await bridge(gate, ['--transport', 'sse'], 'untrusted-bot');
     try {
       assert.equal(client.getServerVersion()?.name, 'mcp-servers/everything');
-      await decisions(client, untrusted);
+      await decisions(gate, client, untrusted);
     } finally {
       await client.close();
       await untrusted.close();

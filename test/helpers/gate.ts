@@ -169,3 +169,11 @@ export async function listApprovals(gate: GateProcess): Promise<Array<Record<str
   if (res.status !== 200) throw new Error(`GET /approvals answered HTTP ${res.status}`);
   return ((await res.json()) as { approvals: Array<Record<string, unknown>> }).approvals;
 }
+
+/** A policy document (YAML) where calls to `tools` need approval and every other call is allowed. */
+export function approvalPolicyYaml(tools: string[], opts: { killSwitch?: boolean } = {}): string {
+  const rules = tools.map(
+    (tool, i) => `  - name: ${tool} needs approval\n    tool: mcp\n    actionPattern: "*"\n    toolName: ${tool}\n    mode: require_approval\n    priority: ${10 + i}\n`,
+  );
+  return `version: "approvals-test"\nkillSwitch: { global: ${opts.killSwitch ?? false}, toolsPaused: [] }\npolicies:\n${rules.join('')}  - name: Allow the rest\n    tool: mcp\n    actionPattern: "*"\n    mode: allow\n    priority: 500\n`;
+}

@@ -24,6 +24,7 @@ import {
   ListRootsRequestSchema,
   type ClientCapabilities,
   type JSONRPCMessage,
+  type Progress,
 } from '@modelcontextprotocol/sdk/types.js';
 import { BIN, ROOT } from './cli.ts';
 
@@ -301,10 +302,12 @@ export async function startLocalGate(opts: { policy?: string } = {}): Promise<Up
     await writeFile(policy, 'version: "e2e"\npolicies: []\n');
   }
   const upstreamCmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(EVERYTHING)} stdio`;
+  // Its own state folder, kept across restart(): approvals survive a restart of the gate.
+  const stateDir = await tempDir('sentrail-gate-state-');
   const start = (p: number) =>
     startServerProcess(
       [BIN, 'gate', '--policy', policy!, '--upstream', upstreamCmd, '--port', String(p)],
-      { ...process.env, SENTRAIL_GATE_API_KEY: key, NO_COLOR: '1' },
+      { ...process.env, SENTRAIL_GATE_API_KEY: key, SENTRAIL_GATE_STATE_DIR: stateDir, NO_COLOR: '1' },
       /listening on http:\/\/[^:]+:(\d+)\/mcp-gate\/sse/,
       'sentrail gate',
     );
@@ -639,4 +642,33 @@ export function normalize(value: unknown): unknown {
     return out;
   }
   return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calls held for approval
+
+export type ToolResult = { isError?: boolean; content?: Array<{ type: string; text?: string }>; _meta?: { sentrail?: Record<string, unknown> } };
+
+/** How the bridge's progress names the approval a call waits on (docs/bridge.md, "Held for approval"). */
+export const APPROVAL_IN_PROGRESS = /approval (\S+), waited/;
+
+export interface HeldForApproval {
+  /** The approval id, as the first progress notification named it. */
+  id: string;
+  progress: Progress[];
+  /** The call's result once the wait ends (rejects when the call is cancelled or times out). */
+  result: Promise<ToolResult>;
+  settled(): boolean;
+}
+
+/** Makes a call through the bridge that the gate holds for approval; resolves once the bridge's progress names the approval. */
+export async function heldForApproval(client: Client, name: string, args: Record<string, unknown>, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<HeldForApproval> {
+  const progress: Progress[] = [];
+  let settled = false;
+  const result = client
+    .callTool({ name, arguments: args }, undefined, { onprogress: (p) => progress.push(p), timeout: opts.timeoutMs ?? 120_000, ...(opts.signal ? { signal: opts.signal } : {}) })
+    .finally(() => (settled = true)) as Promise<ToolResult>;
+  result.catch(() => {}); // a cancelled call rejects: the caller that cancels looks at it
+  const first = await waitFor(() => progress.find((p) => APPROVAL_IN_PROGRESS.test(p.message ?? '')), 15_000, `a progress notification naming the approval for ${name}`);
+  return { id: APPROVAL_IN_PROGRESS.exec(first.message!)![1]!, progress, result, settled: () => settled };
 }

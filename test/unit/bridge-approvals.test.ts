@@ -95,6 +95,10 @@ describe('what a settled approval answers', () => {
       waitingMessage(held, 65_000, 600_000),
       'Waiting for a Sentrail reviewer to approve echo (policy "Echo needs approval"): approval apr-1, waited 1 min 5 s of 10 min. To approve it on this machine: sentrail approvals approve apr-1',
     );
+    assert.match(
+      waitingMessage(held, 5000, 600_000, { loopback: false, label: 'https://ref.supabase.co/functions/v1/mcp-gate/sse' }),
+      /waited 5 s of 10 min\. A reviewer approves it in the Sentrail dashboard, or with the gate's admin key: sentrail approvals approve apr-1 --gate https:\/\/ref\.supabase\.co\/functions\/v1\/mcp-gate\/sse$/,
+    );
     assert.deepEqual([0, 999, 59_600, 120_000].map(formatWait), ['0 s', '1 s', '1 min', '2 min']);
   });
   it('reads status bodies, and nothing else as one', () => {
@@ -247,8 +251,11 @@ describe('the approval interceptor', () => {
     const again = a.interceptor.request!(call(2));
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(a.waiting, 1);
-    a.stop();
+    const closing = a.stop();
     await again;
     assert.equal(a.waiting, 0);
+    assert.equal(closing.length, 1);
+    assert.equal(closing[0]!.id, 2);
+    assert.match(text(closing[0]!), /shutting down while this call to echo waits .*apr-9 stays open on the gate: check it with `sentrail approvals status apr-9`/);
   });
 });

@@ -131,3 +131,31 @@ describe('If-None-Match', () => {
     assert.equal(etagMatches(undefined, '"abc"'), false);
   });
 });
+
+describe('approval decisions: the body and the TTL', () => {
+  it('parses a decision, naming the field that is wrong', async () => {
+    const { parseDecision } = await import('../../src/gate/approval-routes.ts');
+    assert.deepEqual(parseDecision('{"approvalRequestId":"a","decision":"denied","reason":"no"}'), { ok: true, id: 'a', decision: 'denied', reason: 'no' });
+    assert.deepEqual(parseDecision('{"approvalRequestId":"a","decision":"approved","reason":""}'), { ok: true, id: 'a', decision: 'approved' });
+    const error = (text: string) => {
+      const r = parseDecision(text);
+      return r.ok ? null : r.error;
+    };
+    assert.match(error('{')!, /not JSON/);
+    assert.match(error('null')!, /JSON object/);
+    assert.match(error('{"approvalRequestId":"  ","decision":"approved"}')!, /^approvalRequestId:/);
+    assert.match(error('{"approvalRequestId":"a","decision":"Approved"}')!, /^decision: expected "approved" or "denied", got "Approved"/);
+    assert.match(error('{"approvalRequestId":"a"}')!, /^decision: .*got nothing/);
+    assert.match(error(JSON.stringify({ approvalRequestId: 'a', decision: 'denied', reason: 'x'.repeat(2001) }))!, /^reason: at most 2000/);
+  });
+
+  it('reads --approval-ttl as seconds or with a unit, and refuses anything else', async () => {
+    const { durationMsOf } = await import('../../src/cli/gate.ts');
+    assert.equal(durationMsOf('--approval-ttl', '90'), 90_000);
+    assert.equal(durationMsOf('--approval-ttl', '1.5s'), 1500);
+    assert.equal(durationMsOf('--approval-ttl', '10m'), 600_000);
+    assert.equal(durationMsOf('--approval-ttl', '24h'), 86_400_000);
+    assert.equal(durationMsOf('--approval-ttl', '7d'), 604_800_000);
+    for (const bad of ['0', '', 'soon', '-5', '5w', '1e3']) assert.throws(() => durationMsOf('--approval-ttl', bad), /--approval-ttl .*expected a duration/);
+  });
+});
