@@ -6,6 +6,7 @@ import path from 'node:path';
 import { dirs, gateKey } from '../config/paths.ts';
 import { createLogger, type LogLevel, type Logger } from '../log/logger.ts';
 import { Relay, UpstreamError } from '../relay/relay.ts';
+import type { JsonRpcId } from '../relay/jsonrpc.ts';
 import { StdioTransport } from '../relay/stdio-transport.ts';
 import { bridgeCredentials, type Credential, type CredentialSource } from './credentials.ts';
 import { isLoopback, resolveGateAddress, type GateAddress } from './gate-address.ts';
@@ -111,7 +112,7 @@ export async function runBridgeProcess(opts: BridgeOptions): Promise<number> {
   const agent = () => opts.agent || process.env.SENTRAIL_AGENT_ID || clientName || 'unknown';
 
   const gate = address
-    ? new GateConnection({ url: address.mcpUrl, http: httpClient, credentials, agent, transport: opts.transport ?? 'auto', log })
+    ? new GateConnection({ url: address.mcpUrl, http: httpClient, credentials, agent, transport: opts.transport ?? 'auto', log, stillWanted: (id: JsonRpcId): boolean => relay.isPending(id) })
     : null;
   const credential = await gate?.prepare();
   const policy = new PolicySync({
@@ -194,7 +195,8 @@ export async function runBridgeProcess(opts: BridgeOptions): Promise<number> {
       if (n > 0) log.warn('answered the requests in flight: the gate went away', { requests: n });
     };
     gate.onsessionlost = (err) => {
-      relay.failForwarded(new UpstreamError(`the gate lost the session (${err.message}); retry the request`, -32000, undefined, 'session-lost'));
+      // Not the requests being sent again on the new session (gate-connection.ts): they did not run.
+      relay.failForwarded(new UpstreamError(`the gate lost the session (${err.message}); retry the request`, -32000, undefined, 'session-lost'), (req) => gate.isResending(req.id));
     };
   }
 

@@ -21,6 +21,11 @@ export interface GateConnectionOptions {
   agent: () => string;
   transport: TransportChoice;
   initializeTimeoutMs?: number;
+  /**
+   * Whether the client still waits for the request `id` (the relay knows): a request the gate
+   * refused for a lost session is re-sent on the new one only then.
+   */
+  stillWanted?: (id: JsonRpcId) => boolean;
   log: { debug(m: string, f?: Record<string, unknown>): void; info(m: string, f?: Record<string, unknown>): void; warn(m: string, f?: Record<string, unknown>): void };
 }
 
@@ -61,6 +66,8 @@ export class GateConnection implements UpstreamTransport {
   private readonly waiters = new Map<string, (res: JsonRpcResponse) => void>();
   /** Requests in send() not yet handed to a client transport (waiting for a session, say). */
   private readonly queued = new Set<string>();
+  /** Requests the gate refused for a lost session, to be sent again on the new one (not failed meanwhile). */
+  private readonly resending = new Set<string>();
   /** The client's initialize on its way: later messages wait for it. */
   private opening: Promise<void> | null = null;
   private releaseOpening: (() => void) | null = null;
@@ -319,7 +326,12 @@ export class GateConnection implements UpstreamTransport {
     }
   }
 
-  private async sendNow(message: JsonRpcMessage, handOver: () => void = () => {}): Promise<void> {
+  /** True while `id` waits to be sent again on a new session (the relay must not fail it meanwhile). */
+  isResending(id: JsonRpcId): boolean {
+    return this.resending.has(JSON.stringify(id));
+  }
+
+  private async sendNow(message: JsonRpcMessage, handOver: () => void = () => {}, resent = false): Promise<void> {
     if (this.closed) throw new UpstreamError('the bridge is shutting down', -32000, undefined, 'closed');
     if ('method' in message && message.method === 'notifications/initialized') this.markClientInitialized();
     if (this.opening) await this.opening;
@@ -365,6 +377,23 @@ export class GateConnection implements UpstreamTransport {
           await client.send(message);
           return;
         }
+      }
+      // The gate refused this very POST for its session (404/400 before processing it): the call
+      // did not run, so it is sent once more on a new session instead of failing back to the agent.
+      if (e.kind === 'session-lost' && isRequest(message) && !resent && this.opts.stillWanted?.(message.id)) {
+        const key = JSON.stringify(message.id);
+        this.resending.add(key);
+        try {
+          await this.sessionLost(e);
+          await this.ensureConnected();
+        } catch {
+          throw err;
+        } finally {
+          this.resending.delete(key);
+        }
+        if (!this.opts.stillWanted(message.id)) throw err;
+        this.opts.log.info('re-sent a request on the new session: the gate had refused it for the lost one', { method: message.method });
+        return this.sendNow(message, () => {}, true);
       }
       if (e.kind === 'session-lost') void this.sessionLost(e);
       if (e.kind === 'unreachable' && client === this.client) this.down(e);

@@ -295,10 +295,15 @@ export class Relay {
   }
 
   /** Answers every forwarded request still waiting (the upstream is gone or its session was lost). */
-  failForwarded(error: UpstreamError): number {
+  /** True while the client still waits for an answer to `id`. */
+  isPending(id: JsonRpcId): boolean {
+    return this.pending.has(idKey(id));
+  }
+
+  failForwarded(error: UpstreamError, keep: (req: JsonRpcRequest) => boolean = () => false): number {
     let n = 0;
     for (const entry of [...this.pending.values()]) {
-      if (!entry.forwarded) continue;
+      if (!entry.forwarded || keep(entry.request)) continue;
       this.answer(entry.request.id, this.failureResponse(entry.request, error));
       n++;
     }

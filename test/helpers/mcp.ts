@@ -250,6 +250,7 @@ export interface FixtureStats {
   deletes: number;
   initializes: number;
   toolCalls: number;
+  echoed: string[];
   cancelled: number;
   methods: string[];
   authorizations: string[];
