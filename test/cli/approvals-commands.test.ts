@@ -21,6 +21,7 @@ describe('sentrail approvals against the local gate', () => {
   let gate: GateProcess;
   let client: Client;
   let isolated: Record<string, string>;
+  let policyFile: string;
   const outputs: RunResult[] = [];
 
   /** The CLI with nothing of the runner's own: no default gate, no keys, the gate's state folder. */
@@ -38,8 +39,9 @@ describe('sentrail approvals against the local gate', () => {
   before(async () => {
     fixture = await startFixtureServer();
     const dir = await tempDir('sentrail-approvals-cli-');
-    await writeFile(path.join(dir, 'policy.yaml'), approvalPolicyYaml(['echo']));
-    gate = await startGate(['--policy', path.join(dir, 'policy.yaml'), '--upstream-url', fixture.mcpUrl]);
+    policyFile = path.join(dir, 'policy.yaml');
+    await writeFile(policyFile, approvalPolicyYaml(['echo']));
+    gate = await startGate(['--policy', policyFile, '--upstream-url', fixture.mcpUrl]);
     ({ client } = await connectThroughGate(gate));
     const home = await tempDir('sentrail-approvals-home-');
     isolated = {
@@ -158,6 +160,26 @@ describe('sentrail approvals against the local gate', () => {
     const row = lines.find((l) => l.startsWith(id));
     assert.ok(row && /^\S+ {2}pending +echo +claude-code +echo needs approval +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ/.test(row), r);
     assert.ok(!r.includes(gate.adminKey));
+  });
+
+  // Last but one: the restarted gate has the admin key given, so it leaves no key file for the tests above.
+  it('wait keeps waiting while the gate restarts (same port, same state folder), and ends with the approval made after it', async () => {
+    const id = await deferred('across a restart');
+    const port = Number(new URL(gate.base).port);
+    const waiting = cli(['wait', id, '--gate', gate.url, '--admin-key', gate.adminKey, '--json']);
+    await new Promise((r) => setTimeout(r, 1500));
+    await client.close();
+    await gate.stop();
+    // Down for longer than a poll, so the wait sees it gone.
+    await new Promise((r) => setTimeout(r, 2500));
+    const args = ['--policy', policyFile, '--upstream-url', fixture.mcpUrl];
+    gate = await startGate(args, { stateDir: gate.stateDir, adminKey: gate.adminKey, apiKey: gate.apiKey, port });
+    ({ client } = await connectThroughGate(gate));
+    assert.equal((await cli(['approve', id, '--gate', gate.url, '--admin-key', gate.adminKey])).code, 0);
+    const waited = await waiting;
+    assert.equal(waited.code, 0, waited.stderr);
+    assert.equal((JSON.parse(waited.stdout) as { status: string }).status, 'executed');
+    assert.match(waited.stderr, new RegExp(`cannot reach the gate at .*; still waiting for approval request ${id}`));
   });
 
   it('the admin key appears in no output of any command', () => {

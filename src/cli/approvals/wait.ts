@@ -2,20 +2,36 @@
 // (executed, denied, expired, failed), then prints it as `status` does. Every second, or as the
 // gate's Retry-After says. Exit 0 when executed, 6 when it ended without running, 7 when
 // --timeout passed first (0: no bound; the request's own expiry bounds a pending wait anyway).
+// A gate that stops answering (restarted, say: its approvals survive) is waited for too, with a
+// note on stderr; any other refusal ends the wait.
+import { CliError } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { createGateApi, type Status } from './gate-api.ts';
 import { printJson, printStatus } from './render.ts';
 import { resolveTarget, statusCredential, type ApprovalsOptions } from './target.ts';
 
 const POLL_MS = 1000;
+/** How often to knock again while the gate does not answer. */
+const UNREACHABLE_POLL_MS = 2000;
 const SETTLED: readonly Status[] = ['executed', 'denied', 'expired', 'failed'];
 
 export async function runApprovalsWait(id: string, opts: ApprovalsOptions & { timeout?: number }): Promise<number> {
   const target = await resolveTarget(opts);
   const api = await createGateApi(target, await statusCredential(target, opts));
   const deadline = opts.timeout ? Date.now() + opts.timeout * 1000 : Infinity;
+  let noted = false;
   for (;;) {
-    const { body, retryAfterMs } = await api.status(id);
+    let answer;
+    try {
+      answer = await api.status(id);
+    } catch (err) {
+      if (!(err instanceof CliError) || err.code !== 'gate-unreachable' || Date.now() + UNREACHABLE_POLL_MS >= deadline) throw err;
+      if (!noted) process.stderr.write(`sentrail: ${err.message}; still waiting for approval request ${id}\n`);
+      noted = true;
+      await new Promise((resolve) => setTimeout(resolve, UNREACHABLE_POLL_MS));
+      continue;
+    }
+    const { body, retryAfterMs } = answer;
     const settled = SETTLED.includes(body.status);
     if (settled || Date.now() >= deadline) {
       if (opts.json) printJson(body);
