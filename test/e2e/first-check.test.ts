@@ -76,7 +76,9 @@ describe('the first check against the local gate', () => {
       );
       assert.match((local.content as { text: string }[])[0]!.text, /^Blocked by Sentrail policy "No reading the environment": .*Do not retry this call\.$/);
       await new Promise((r) => setTimeout(r, 200));
-      assert.equal(gate.stderr().slice(gateLogBefore.length).includes('get-env'), false, 'the gate never heard of the call');
+      // The gate's own decision log names every tools/call it receives; a local block only reaches
+      // it as an audit report afterwards ("audit reported by …", docs/gate.md).
+      assert.doesNotMatch(gate.stderr().slice(gateLogBefore.length), /tools\/call get-env/, 'the gate never heard of the call');
 
       // allowed under v1
       const allowed = await client.callTool({ name: 'echo', arguments: { message: 'v1' } });
