@@ -2,7 +2,6 @@
 // replay, gate-protocol.md "Approvals") and the bridge (which knows an identical call again, to
 // reuse its pending approval instead of asking for a second one). Pure; lives on the shared floor
 // so that neither side imports the other.
-import { createHash } from 'node:crypto';
 
 /** JSON with object keys sorted at every level: one text per value, whatever the key order. */
 export function canonicalJson(value: unknown): string {
@@ -14,7 +13,11 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
-/** SHA-256 (hex) of the canonical JSON of {method, params}. */
+/**
+ * SHA-256 (hex) of the canonical JSON of {method, params}. node:crypto is taken at the first hash,
+ * not imported: the bridge loads this module at start, and crypto's load is ~6 ms of it (paths.ts).
+ */
 export function hashCall(call: { method: string; params: Record<string, unknown> }): string {
+  const { createHash } = process.getBuiltinModule('node:crypto');
   return createHash('sha256').update(canonicalJson({ method: call.method, params: call.params })).digest('hex');
 }

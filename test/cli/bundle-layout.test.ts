@@ -38,4 +38,14 @@ describe('the bundle: what the bridge loads at start', () => {
     assert.equal(runtime.length, 1);
     assert.ok([...staticClosure(runtime)].some(holdsRegexEngine), 'the policy compiler does not hold the regex engine');
   });
+  it('node:crypto (~6 ms to load) is not in the bridge\'s static graph: the audit writer, which hashes, loads at the first call', () => {
+    assertBuilt();
+    const chunks = readdirSync(path.join(DIST, 'chunks')).map((f) => path.join(DIST, 'chunks', f));
+    const bridgeEntries = chunks.filter((f) => /\/bridge-[A-Z0-9]+\.js$/.test(f));
+    const importsCrypto = (file: string) => /^import\b[^;]*?["'](node:)?crypto["']/m.test(readFileSync(file, 'utf8'));
+    const bridgeGraph = staticClosure([path.join(DIST, 'cli.js'), ...bridgeEntries]);
+    assert.deepEqual([...bridgeGraph].filter(importsCrypto).map((f) => path.relative(DIST, f)), []);
+    // …and the check can see it: the gate's chunk imports it.
+    assert.ok(chunks.filter((f) => /\/gate-[A-Z0-9]+\.js$/.test(f)).some((f) => [...staticClosure([f])].some(importsCrypto)));
+  });
 });
