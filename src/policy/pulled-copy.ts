@@ -7,7 +7,8 @@ import { stringify } from 'yaml';
 import { compareEvaluationOrder } from './compile.ts';
 import { formatDiagnostic, type Diagnostic } from './diagnostics.ts';
 import { formatPolicyText } from './format.ts';
-import type { Policy, PolicyDocument } from './types.ts';
+import { diffDocuments } from './diff.ts';
+import type { PolicyDocument } from './types.ts';
 
 export interface PulledFrom {
   gate: string;
@@ -104,30 +105,17 @@ function canonical(text: string, name: string): { text: string } | { message: st
   return { message: `cannot write ${name}: ${formatted.diagnostics.map((d: Diagnostic) => formatDiagnostic(d)).join('; ')}` };
 }
 
-/** What a repository copy says differently from the gate's document; empty when the same. */
+/** What a repository copy says differently from the gate's document (diff.ts's comparison); empty when the same. */
 export function copyDifferences(repo: PolicyDocument, gate: PolicyDocument): string[] {
-  const out: string[] = [];
-  if (repo.version !== gate.version) out.push(`version: the repository has ${repo.version ?? '(none)'}, the gate ${gate.version ?? '(none)'}`);
-  if (!isDeepStrictEqual(repo.killSwitch, gate.killSwitch)) out.push(`killSwitch: the repository has ${JSON.stringify(repo.killSwitch)}, the gate ${JSON.stringify(gate.killSwitch)}`);
-  const fields = (p: Policy) => {
-    const { index: _i, location: _l, ...rest } = p;
-    return rest;
-  };
-  const repoByName = new Map(repo.policies.map((p) => [p.name, p]));
-  const gateByName = new Map(gate.policies.map((p) => [p.name, p]));
-  for (const p of gate.policies) if (!repoByName.has(p.name)) out.push(`policy "${p.name}": only at the gate`);
-  for (const p of repo.policies) if (!gateByName.has(p.name)) out.push(`policy "${p.name}": only in the repository`);
-  for (const p of gate.policies) {
-    const mine = repoByName.get(p.name);
-    if (!mine) continue;
-    const a = fields(mine) as Record<string, unknown>;
-    const b = fields(p) as Record<string, unknown>;
-    const changed = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => !isDeepStrictEqual(a[k], b[k]));
-    if (changed.length > 0) out.push(`policy "${p.name}": ${changed.join(', ')} ${changed.length === 1 ? 'differs' : 'differ'}`);
-  }
+  const d = diffDocuments(repo, gate);
+  const shown = (v: unknown) => (v === undefined || v === null ? '(none)' : typeof v === 'string' ? v : JSON.stringify(v));
+  const out = d.document.map((f) => `${f.field}: the repository has ${shown(f.before)}, the gate ${shown(f.after)}`);
+  for (const p of d.added) out.push(`policy "${p.name}": only at the gate`);
+  for (const p of d.removed) out.push(`policy "${p.name}": only in the repository`);
+  for (const c of d.changed) out.push(`policy "${c.name}": ${c.fields.map((f) => f.field).join(', ')} ${c.fields.length === 1 ? 'differs' : 'differ'}`);
   // Same policies, same fields: the order the engine reads them in can still differ (ties).
   if (out.length === 0) {
-    const order = (d: PolicyDocument) => [...d.policies].filter((p) => p.enabled).sort(compareEvaluationOrder).map((p) => p.name);
+    const order = (doc: PolicyDocument) => [...doc.policies].filter((p) => p.enabled).sort(compareEvaluationOrder).map((p) => p.name);
     if (!isDeepStrictEqual(order(repo), order(gate))) out.push('the policies are the same, but the engine would read them in another order (equal priorities)');
   }
   return out;
