@@ -4,14 +4,13 @@
 // safe way to edit it). Then the next step: `sentrail login` when no credential is found.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createGateCredentialSource } from '../auth/credential-sources.ts';
-import { bridgeCredentials } from '../bridge/credentials.ts';
 import { resolveGateAddress } from '../bridge/gate-address.ts';
 import { writeFileAtomic } from '../config/atomic-file.ts';
 import { readCliConfig } from '../config/cli-config.ts';
 import { findProjectRoot } from '../config/project-root.ts';
 import { bridgeArgs, bridgeEntry, managedSnippets, mergeIntoMcpJson, SERVER_NAME } from '../config/mcp-json.ts';
 import { CliError, usageError } from './errors.ts';
+import { lookupCredential } from './gate-access.ts';
 import { ExitCode } from './exit-codes.ts';
 
 export interface InitOptions {
@@ -27,8 +26,7 @@ const SCOPES = ['project', 'user', 'local'] as const;
 
 async function hasCredential(gate: string): Promise<boolean> {
   try {
-    const stored = createGateCredentialSource({ gate, warn: () => {} });
-    return (await bridgeCredentials({ ...(stored ? { store: stored.source } : {}) }).get()) !== null;
+    return (await lookupCredential(gate, undefined, () => {})) !== null;
   } catch {
     return false; // a keychain that cannot be read is no credential, for this purpose
   }

@@ -1,15 +1,15 @@
 // The checks `sentrail doctor` runs, each a small function returning a result with, for a problem,
 // the exact fix. They use the same parts the bridge uses (credentials, HTTP client, policy pull),
 // so what doctor sees is what the bridge will see.
-import { createGateCredentialSource } from '../../auth/credential-sources.ts';
 import { checkCredential } from '../../auth/gate-check.ts';
 import { createKeychain, keychainTimeoutMs } from '../../auth/keychain.ts';
 import { keychainLocation } from '../../auth/keychain-store.ts';
-import { bridgeCredentials, type Credential } from '../../bridge/credentials.ts';
+import type { Credential } from '../../bridge/credentials.ts';
 import type { GateAddress } from '../../bridge/gate-address.ts';
 import { proxyConfigured, type HttpClient } from '../../bridge/http-client.ts';
 import { pullOrgPolicy } from '../../bridge/org-policy-pull.ts';
 import { readCachedPolicy } from '../../config/policy-cache.ts';
+import { lookupCredential } from '../gate-access.ts';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 
@@ -60,8 +60,7 @@ export async function checkKeychain(credentialOrigin: Credential['origin'] | nul
 export async function findCredential(gate: string, apiKey: string | undefined): Promise<CredentialFinding> {
   const title = 'Credential';
   try {
-    const stored = createGateCredentialSource({ gate, warn: () => {} });
-    const credential = await bridgeCredentials({ apiKey, ...(stored ? { store: stored.source } : {}) }).get();
+    const credential = await lookupCredential(gate, apiKey, () => {});
     if (!credential) {
       return { credential: null, check: { id: 'credential', title, status: 'fail', detail: `none for ${gate} (flag, SENTRAIL_API_KEY, keychain, file store)`, fix: `sentrail login --gate ${gate}   (or export SENTRAIL_API_KEY=agk_… for CI)` } };
     }

@@ -5,7 +5,7 @@ import { fetchOrgPolicy } from '../../bridge/org-policy-pull.ts';
 import type { PolicyDocument } from '../../policy/types.ts';
 import { CliError } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { openGateAccess, type GateAccessOptions } from './gate-access.ts';
+import { openGateAccess, type GateAccessOptions } from '../gate-access.ts';
 
 export type GateOptions = GateAccessOptions;
 

@@ -5,7 +5,7 @@ import { pullOrgPolicy } from '../../bridge/org-policy-pull.ts';
 import { readCachedPolicy } from '../../config/policy-cache.ts';
 import { CliError } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { openGateAccess } from './gate-access.ts';
+import { openGateAccess } from '../gate-access.ts';
 
 export interface PullOptions {
   gate?: string;

@@ -10,7 +10,7 @@ import type { TestCase } from '../../policy/test-file.ts';
 import type { CaseResult } from '../../policy/test-runner.ts';
 import { CliError } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { openGateAccess, type GateAccess, type GateAccessOptions } from './gate-access.ts';
+import { openGateAccess, type GateAccess, type GateAccessOptions } from '../gate-access.ts';
 
 export interface RemoteCheck {
   file: string;
